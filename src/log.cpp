@@ -1,0 +1,75 @@
+#include "log.h"
+
+#include <spdlog/sinks/stdout_sinks.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace k8psh::log {
+namespace {
+
+std::vector<std::string> g_components;
+bool g_all = false;
+
+std::string lower(std::string_view text) {
+    std::string out(text);
+    for (char &c : out) {
+        if (c >= 'A' && c <= 'Z') {
+            c = static_cast<char>(c - 'A' + 'a');
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+void init(std::string_view face) {
+    auto logger = spdlog::stderr_logger_st("k8psh");
+    logger->set_pattern(std::string(face) + ": %v");
+    spdlog::set_default_logger(logger);
+    spdlog::set_level(spdlog::level::info);
+
+    g_components.clear();
+    g_all = false;
+    const char *value = std::getenv("K8PSH_DEBUG");
+    if (value == nullptr) {
+        return;
+    }
+    std::string item;
+    for (const char *p = value;; ++p) {
+        if (*p == ',' || *p == ';' || *p == '\0') {
+            if (!item.empty()) {
+                std::string name = lower(item);
+                if (name == "all") {
+                    g_all = true;
+                }
+                g_components.push_back(name);
+            }
+            item.clear();
+            if (*p == '\0') {
+                break;
+            }
+        } else if (*p != ' ') {
+            item += *p;
+        }
+    }
+    if (!g_components.empty()) {
+        // Debug output gets timestamps: ordering across client and server matters there.
+        logger->set_pattern("%H:%M:%S.%e " + std::string(face) + "[%P]: %v");
+    }
+}
+
+bool debug_enabled(std::string_view component) {
+    if (g_all) {
+        return true;
+    }
+    for (const auto &name : g_components) {
+        if (name == lower(component)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace k8psh::log
