@@ -1,3 +1,127 @@
+// One binary, four faces (SPEC §1): chosen by the name it was started under.
+//   k8psh    client (or --server / --install)
+//   k8pshd   server
+//   other    stub: exactly `k8psh -- NAME ARGS…`, no option parsing at all
+#include "cli.h"
+#include "client.h"
+#include "config.h"
+#include "exit_codes.h"
+#include "install.h"
+#include "key_directory.h"
+#include "log.h"
+#include "self_path.h"
+#include "server.h"
+
 #include <libssh/libssh.h>
-#include <cstdio>
-int main() { ssh_init(); std::puts(ssh_version(0)); return 0; }
+
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace k8psh;
+
+std::string base_name(const char *path) {
+    const char *slash = std::strrchr(path, '/');
+    return slash != nullptr ? slash + 1 : path;
+}
+
+int run_command(const std::optional<std::string> &config_option, const std::optional<std::string> &keys_option,
+                const std::vector<std::string> &command, TtyMode tty, const char *argv0) {
+    Config config;
+    try {
+        config = load_config(resolve_config_path(config_option));
+    } catch (const ConfigError &error) {
+        spdlog::error("{}", error.what());
+        return exit_code::kUsage;
+    }
+    ClientRequest request;
+    request.config = &config;
+    request.command = config.find_command(command[0], &request.section);
+    if (request.command == nullptr) {
+        spdlog::error("unknown command '{}' (not in {})", command[0], config.path);
+        return exit_code::kUnknownCommand;
+    }
+    request.args.assign(command.begin() + 1, command.end());
+    request.key_directory = resolve_key_directory(keys_option, config, argv0);
+    request.tty = tty;
+    return run_remote(request);
+}
+
+int client_main(const std::vector<std::string> &args, const char *argv0) {
+    switch (client_face(args)) {
+    case Face::Server: {
+        log::init("k8pshd");
+        return run_server(args, argv0);
+    }
+    case Face::Install: {
+        InstallOptions options = parse_install(args);
+        KeyDirectoryOptions keys;
+        keys.regenerate = options.regenerate_keys;
+        if (options.key_owner) {
+            unsigned long uid = 0;
+            unsigned long gid = 0;
+            int fields = std::sscanf(options.key_owner->c_str(), "%lu:%lu", &uid, &gid);
+            if (fields < 1) {
+                spdlog::error("--key-owner: expected UID[:GID], got '{}'", *options.key_owner);
+                return exit_code::kUsage;
+            }
+            keys.owner = static_cast<uid_t>(uid);
+            keys.group = static_cast<gid_t>(fields == 2 ? gid : uid);
+        }
+        try {
+            install(self_path(argv0), options.path, keys);
+        } catch (const std::exception &error) {
+            spdlog::error("{}", error.what());
+            return exit_code::kUsage;
+        }
+        return 0;
+    }
+    case Face::Client:
+        break;
+    }
+    ClientOptions options = parse_client(args);
+    if (options.check) {
+        Config config;
+        try {
+            config = load_config(resolve_config_path(options.config));
+        } catch (const ConfigError &error) {
+            spdlog::error("{}", error.what());
+            return exit_code::kUsage;
+        }
+        return check_servers(config, resolve_key_directory(options.keys, config, argv0));
+    }
+    if (options.command.empty()) {
+        spdlog::error("no command given (see --help)");
+        return exit_code::kUsage;
+    }
+    TtyMode tty = options.force_tty ? TtyMode::Always : options.force_no_tty ? TtyMode::Never : TtyMode::Auto;
+    return run_command(options.config, options.keys, options.command, tty, argv0);
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    std::string face = base_name(argv[0]);
+    std::vector<std::string> args(argv + 1, argv + argc);
+    ssh_init();
+    try {
+        if (face == "k8pshd") {
+            log::init("k8pshd");
+            return run_server(args, argv[0]);
+        }
+        if (face == "k8psh") {
+            log::init("k8psh");
+            return client_main(args, argv[0]);
+        }
+        // A stub: its own name is the command, every argument is the command's.
+        log::init(face);
+        std::vector<std::string> command{face};
+        command.insert(command.end(), args.begin(), args.end());
+        return run_command(std::nullopt, std::nullopt, command, TtyMode::Auto, argv[0]);
+    } catch (const CliExit &exit) {
+        return exit.code;
+    }
+}

@@ -1,0 +1,130 @@
+#include "cli.h"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+namespace k8psh {
+namespace {
+
+const char *const kVersion = "k8psh " K8PSH_VERSION;
+
+// CLI11 wants argv in reverse order for the vector overload.
+std::vector<std::string> reversed(std::vector<std::string> args) {
+    return {args.rbegin(), args.rend()};
+}
+
+void run_parser(CLI::App &app, const std::vector<std::string> &args) {
+    try {
+        auto copy = reversed(args);
+        app.parse(copy);
+    } catch (const CLI::CallForHelp &e) {
+        std::cout << app.help();
+        throw CliExit{0};
+    } catch (const CLI::CallForVersion &e) {
+        std::cout << kVersion << "\n";
+        throw CliExit{0};
+    } catch (const CLI::ParseError &e) {
+        std::cerr << app.get_name() << ": " << e.what() << " (see --help)\n";
+        throw CliExit{2};
+    }
+}
+
+bool is_option(const std::string &word) { return word.size() > 1 && word[0] == '-'; }
+
+}  // namespace
+
+Face client_face(const std::vector<std::string> &args) {
+    for (const auto &word : args) {
+        if (word == "--") {
+            break;
+        }
+        if (word == "-s" || word == "--server") {
+            return Face::Server;
+        }
+        if (word == "--install" || word.rfind("--install=", 0) == 0) {
+            return Face::Install;
+        }
+        if (!is_option(word)) {
+            break;  // the command: everything after it belongs to the remote program
+        }
+    }
+    return Face::Client;
+}
+
+ClientOptions parse_client(const std::vector<std::string> &args) {
+    ClientOptions options;
+    CLI::App app{"Runs a configured command in the container that provides it.", "k8psh"};
+    app.set_version_flag("-v,--version", kVersion);
+    app.add_option("-c,--config", options.config, "Configuration file (else $K8PSH_CONFIG, else ./k8psh.conf)");
+    app.add_option("--keys", options.keys, "Key directory (else $K8PSH_KEYS, config keyDirectory, keys/ beside the binary)");
+    app.add_flag("-t,--tty", options.force_tty, "Always request a terminal");
+    app.add_flag("-T,--no-tty", options.force_no_tty, "Never request a terminal");
+    app.add_flag("--check", options.check, "Probe every configured server and command, then exit");
+    bool server = false;
+    app.add_flag("-s,--server", server, "Run as the server (same as k8pshd)");
+    std::string install;
+    app.add_option("--install", install, "Install to PATH and create the pod's keys (default /k8psh/bin/k8pshd)");
+    app.add_option("command", options.command, "Command and its arguments");
+    app.prefix_command(true);
+    app.footer("Every word after the command goes to the remote program untouched.");
+    run_parser(app, args);
+    for (const auto &word : app.remaining()) {
+        options.command.push_back(word);
+    }
+    if (options.force_tty && options.force_no_tty) {
+        std::cerr << "k8psh: -t and -T contradict each other\n";
+        throw CliExit{2};
+    }
+    return options;
+}
+
+ServerOptions parse_server(const std::vector<std::string> &args) {
+    ServerOptions options;
+    CLI::App app{"Serves this container's configured commands to the pod's other containers.", "k8pshd"};
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    app.set_version_flag("-v,--version", kVersion);
+    bool server = false;
+    app.add_flag("-s,--server", server, "Accepted for `k8psh --server`");
+    app.add_option("-c,--config", options.config, "Configuration file (else $K8PSH_CONFIG, else ./k8psh.conf)");
+    app.add_option("-n,--name", options.name, "Server name (else $K8PSH_NAME, else the hostname)");
+    app.add_option("-e,--executable-directory", options.executable_directory,
+                   "Where stubs are written (default: the binary's directory)");
+    app.add_flag("-d,--disable-client-executables", options.disable_client_executables, "Write no stubs");
+    app.add_flag("-k,--keep-client-executables", options.keep_client_executables, "Keep stubs at exit");
+    app.add_flag("-l,--generate-local-executables", options.generate_local_executables,
+                 "Also write stubs for this server's own commands");
+    app.add_flag("-o,--overwrite-client-executables", options.overwrite_client_executables,
+                 "Replace existing files with stubs");
+    app.add_flag("-b,--background", options.background, "Detach once listening");
+    app.add_option("-p,--pidfile", options.pidfile, "PID file (default /run/k8pshd.pid with -b)");
+    app.add_option("-t,--timeout", options.timeout_ms, "Exit after this many idle milliseconds (-1: never)");
+    app.add_option("-m,--max-connections", options.max_connections, "Concurrent sessions (-1: unlimited)");
+    app.add_flag("-w,--no-wait", options.no_wait, "Do not wait for running commands at shutdown");
+    app.add_flag("-i,--ignore-invalid-arguments", options.ignore_invalid_arguments, "Ignore unknown options");
+    app.add_option("--keys", options.keys, "Key directory");
+    app.add_option("--listen", options.listen, "Address to listen on (default 127.0.0.1)");
+    app.add_option("--login-grace-ms", options.login_grace_ms, "Time a connection has to authenticate");
+    app.add_option("--hangup-grace-ms", options.hangup_grace_ms, "SIGHUP to SIGKILL for vanished clients");
+    // -i must be known before parsing decides what an unknown option means.
+    for (const auto &word : args) {
+        if (word == "-i" || word == "--ignore-invalid-arguments") {
+            app.allow_extras();
+        }
+    }
+    run_parser(app, args);
+    return options;
+}
+
+InstallOptions parse_install(const std::vector<std::string> &args) {
+    InstallOptions options;
+    CLI::App app{"Installs k8psh into a shared volume and creates the pod's keys.", "k8psh --install"};
+    app.set_version_flag("-v,--version", kVersion);
+    app.add_option("--install", options.path, "Destination of the binary")->expected(0, 1);
+    app.add_flag("--regenerate-keys", options.regenerate_keys, "Replace existing keys");
+    app.add_option("--key-owner", options.key_owner, "UID[:GID] to own the keys");
+    run_parser(app, args);
+    return options;
+}
+
+}  // namespace k8psh

@@ -1,0 +1,62 @@
+#pragma once
+// Command lines of the four faces (SPEC §1), parsed with CLI11. Parsing only: no I/O beyond
+// printing --help/--version, which CLI11 reports as a CliExit with the code to return.
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace k8psh {
+
+// Thrown when parsing ends the program: --help, --version (code 0) or a usage error (code 2,
+// message already printed).
+struct CliExit {
+    int code;
+};
+
+struct ClientOptions {
+    std::optional<std::string> config;
+    std::optional<std::string> keys;
+    bool force_tty = false;
+    bool force_no_tty = false;
+    bool check = false;
+    std::vector<std::string> command;  // name then arguments, untouched
+};
+
+struct ServerOptions {
+    std::optional<std::string> config;
+    std::optional<std::string> name;
+    std::optional<std::string> executable_directory;
+    std::optional<std::string> keys;
+    std::optional<std::string> pidfile;
+    std::string listen = "127.0.0.1";
+    bool disable_client_executables = false;
+    bool keep_client_executables = false;
+    bool generate_local_executables = false;
+    bool overwrite_client_executables = false;
+    bool background = false;
+    bool no_wait = false;
+    bool ignore_invalid_arguments = false;
+    long timeout_ms = -1;
+    long max_connections = -1;
+    int login_grace_ms = 10000;
+    int hangup_grace_ms = 5000;
+};
+
+struct InstallOptions {
+    std::string path = "/k8psh/bin/k8pshd";
+    bool regenerate_keys = false;
+    std::optional<std::string> key_owner;  // "UID[:GID]"
+};
+
+enum class Face { Client, Server, Install };
+
+// Decides between client, server (-s/--server before the command) and install (--install).
+Face client_face(const std::vector<std::string> &args);
+
+ClientOptions parse_client(const std::vector<std::string> &args);
+// Section options from the config come first, command-line ones after (the later wins).
+ServerOptions parse_server(const std::vector<std::string> &args);
+InstallOptions parse_install(const std::vector<std::string> &args);
+
+}  // namespace k8psh

@@ -1,0 +1,26 @@
+#pragma once
+// Opening an authenticated SSH connection to a server of the pod: retry while it is not
+// listening yet (SPEC §3), pin its host key to known_hosts (SPEC §4), public-key auth.
+#include <libssh/libssh.h>
+
+#include <string>
+
+namespace k8psh {
+
+struct ConnectTarget {
+    std::string host = "127.0.0.1";
+    int port = 0;
+    std::string server_name;
+    std::string key_directory;
+    long timeout_ms = 30000;  // total time to keep retrying; negative: forever
+};
+
+// What went wrong, for the one stderr line and the exit code (always 255 for these).
+struct ConnectError {
+    std::string message;
+};
+
+// An authenticated session, or throws ConnectError. The caller owns the session (ssh_free).
+ssh_session connect_authenticated(const ConnectTarget &target);
+
+}  // namespace k8psh

@@ -1,0 +1,172 @@
+#include "process.h"
+
+#include <cerrno>
+#include <csignal>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace k8psh {
+namespace {
+
+void close_fd(int &fd) {
+    if (fd >= 0) {
+        close(fd);
+        fd = -1;
+    }
+}
+
+// Owns the spawn attributes so every exit path releases them.
+class SpawnSetup {
+public:
+    SpawnSetup() {
+        posix_spawn_file_actions_init(&actions);
+        posix_spawnattr_init(&attr);
+    }
+    ~SpawnSetup() {
+        posix_spawn_file_actions_destroy(&actions);
+        posix_spawnattr_destroy(&attr);
+    }
+    SpawnSetup(const SpawnSetup &) = delete;
+    SpawnSetup &operator=(const SpawnSetup &) = delete;
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attr;
+};
+
+}  // namespace
+
+bool spawn_command(const SpawnRequest &request, Child &child, SpawnFailure &failure) {
+    int in[2] = {-1, -1};
+    int out[2] = {-1, -1};
+    int err[2] = {-1, -1};
+    auto fail = [&](int error) {
+        for (int *fd : {&in[0], &in[1], &out[0], &out[1], &err[0], &err[1]}) {
+            close_fd(*fd);
+        }
+        failure.error = error;
+        failure.exit_code = (error == ENOENT || error == ENOTDIR) ? 127 : 126;
+        return false;
+    };
+
+    SpawnSetup setup;
+    if (request.pty_slave >= 0) {
+        // A new session, then opening nothing: dup2 of the slave onto 0/1/2 plus TIOCSCTTY is
+        // not available to posix_spawn, so the slave is re-opened by path after setsid, which
+        // makes it the controlling terminal (Linux semantics for a session leader).
+        char name[128];
+        if (ptsname_r(request.pty_slave, name, sizeof name) != 0) {
+            return fail(errno);
+        }
+        posix_spawn_file_actions_addopen(&setup.actions, 0, name, O_RDWR, 0);
+        posix_spawn_file_actions_adddup2(&setup.actions, 0, 1);
+        posix_spawn_file_actions_adddup2(&setup.actions, 0, 2);
+    } else {
+        if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+            return fail(errno);
+        }
+        posix_spawn_file_actions_adddup2(&setup.actions, in[0], 0);
+        posix_spawn_file_actions_adddup2(&setup.actions, out[1], 1);
+        posix_spawn_file_actions_adddup2(&setup.actions, err[1], 2);
+    }
+    // Other sessions' sockets and pipes are not the command's business, whatever their flags.
+    posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
+    if (!request.directory.empty()) {
+        posix_spawn_file_actions_addchdir_np(&setup.actions, request.directory.c_str());
+    }
+
+    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    if (request.pty_slave >= 0) {
+        flags |= POSIX_SPAWN_SETSID;
+    } else {
+        flags |= POSIX_SPAWN_SETPGROUP;
+        posix_spawnattr_setpgroup(&setup.attr, 0);
+    }
+    posix_spawnattr_setflags(&setup.attr, flags);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&setup.attr, &none);
+    // The server ignores SIGPIPE; the command must not inherit that.
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2, SIGWINCH}) {
+        sigaddset(&defaults, sig);
+    }
+    posix_spawnattr_setsigdefault(&setup.attr, &defaults);
+
+    std::vector<char *> argv;
+    for (const auto &arg : request.argv) {
+        argv.push_back(const_cast<char *>(arg.c_str()));
+    }
+    argv.push_back(nullptr);
+    std::vector<std::string> env_strings;
+    env_strings.reserve(request.env.size());
+    for (const auto &[name, value] : request.env) {
+        env_strings.push_back(name + "=" + value);
+    }
+    std::vector<char *> envp;
+    for (auto &entry : env_strings) {
+        envp.push_back(entry.data());
+    }
+    envp.push_back(nullptr);
+
+    pid_t pid = -1;
+    int rc = posix_spawnp(&pid, argv[0], &setup.actions, &setup.attr, argv.data(), envp.data());
+    if (rc != 0) {
+        return fail(rc);
+    }
+    child = Child{};
+    child.pid = pid;
+    // Raw syscall: glibc 2.36's <sys/pidfd.h> lacks C++ linkage.
+    child.pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+    if (request.pty_slave < 0) {
+        close_fd(in[0]);
+        close_fd(out[1]);
+        close_fd(err[1]);
+        child.stdin_fd = in[1];
+        child.stdout_fd = out[0];
+        child.stderr_fd = err[0];
+        for (int fd : {child.stdin_fd, child.stdout_fd, child.stderr_fd}) {
+            fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        }
+    }
+    return true;
+}
+
+void signal_group(const Child &child, int signal) {
+    if (child.pid <= 0) {
+        return;
+    }
+    if (kill(-child.pid, signal) != 0) {
+        kill(child.pid, signal);
+    }
+}
+
+bool try_reap(Child &child, int &status) {
+    if (child.pid <= 0) {
+        return false;
+    }
+    pid_t rc = waitpid(child.pid, &status, WNOHANG);
+    if (rc == child.pid) {
+        close_fd(child.pidfd);
+        return true;
+    }
+    return false;
+}
+
+void close_child_fds(Child &child) {
+    close_fd(child.stdin_fd);
+    close_fd(child.stdout_fd);
+    close_fd(child.stderr_fd);
+    close_fd(child.pidfd);
+}
+
+int exit_code_of(int status) {
+    if (WIFSIGNALED(status)) {
+        return 128 + WTERMSIG(status);
+    }
+    return WEXITSTATUS(status);
+}
+
+}  // namespace k8psh

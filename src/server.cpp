@@ -1,0 +1,348 @@
+#include "server.h"
+
+#include "cli.h"
+#include "config.h"
+#include "exit_codes.h"
+#include "key_directory.h"
+#include "keys.h"
+#include "log.h"
+#include "self_path.h"
+#include "server_session.h"
+#include "stubs.h"
+
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+
+#include <atomic>
+#include <optional>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <malloc.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <thread>
+#include <unistd.h>
+
+namespace k8psh {
+namespace {
+
+// Writes the pid file atomically (temporary + rename), replacing a stale one.
+bool write_pidfile(const std::string &path) {
+    std::string temporary = path + ".tmp." + std::to_string(getpid());
+    int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        spdlog::error("{}: cannot write pid file: {}", path, strerror(errno));
+        return false;
+    }
+    std::string text = std::to_string(getpid()) + "\n";
+    bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(temporary.c_str(), path.c_str()) != 0) {
+        spdlog::error("{}: cannot write pid file: {}", path, strerror(errno));
+        unlink(temporary.c_str());
+        return false;
+    }
+    return true;
+}
+
+std::string host_name() {
+    char buffer[256] = {0};
+    if (gethostname(buffer, sizeof buffer - 1) != 0) {
+        return "";
+    }
+    return buffer;
+}
+
+// Everything the listening loop needs, released in one place.
+struct Listener {
+    ssh_bind bind = nullptr;
+    ssh_key host_key = nullptr;
+    ~Listener() {
+        if (bind != nullptr) {
+            ssh_bind_free(bind);
+        }
+        if (host_key != nullptr) {
+            ssh_key_free(host_key);
+        }
+    }
+};
+
+// Reads the pod's keys: the host key to present and the one client key to accept.
+// Returns an error message, or "" when both are loaded.
+std::string load_keys(const std::string &directory, Listener &listener, ServerContext &context) {
+    std::string host = directory + "/" + kHostKey;
+    std::string client = directory + "/" + kClientKey + ".pub";
+    try {
+        std::string warning = check_private_key_file(host);
+        if (!warning.empty()) {
+            spdlog::warn("{}", warning);
+        }
+    } catch (const KeyError &error) {
+        return error.what();
+    }
+    if (ssh_pki_import_privkey_file(host.c_str(), nullptr, nullptr, nullptr, &listener.host_key) != SSH_OK) {
+        return host + ": not a valid private key";
+    }
+    ssh_key client_key = nullptr;
+    if (ssh_pki_import_pubkey_file(client.c_str(), &client_key) != SSH_OK) {
+        return client + ": missing or not a valid public key";
+    }
+    char *base64 = nullptr;
+    ssh_pki_export_pubkey_base64(client_key, &base64);
+    ssh_key_free(client_key);
+    if (base64 == nullptr) {
+        return client + ": cannot encode key";
+    }
+    context.client_key_blob.assign(base64, base64 + strlen(base64));
+    ssh_string_free_char(base64);
+    return "";
+}
+
+class Server {
+public:
+    Server(const ServerOptions &options, const Config &config, const ServerSection &section)
+        : options_(options), config_(config), section_(section) {}
+    ~Server() {
+        for (int fd : {shutdown_pipe_[0], shutdown_pipe_[1], ended_fd_, signal_fd_}) {
+            if (fd >= 0) {
+                close(fd);
+            }
+        }
+    }
+    Server(const Server &) = delete;
+    Server &operator=(const Server &) = delete;
+
+    int run(const std::string &key_directory, const std::optional<std::string> &pidfile);
+
+private:
+    int open_listener(const std::string &key_directory);
+    void accept_one();
+    void shut_down();
+
+    const ServerOptions &options_;
+    const Config &config_;
+    const ServerSection &section_;
+    Listener listener_;
+    ServerContext context_;
+    int shutdown_pipe_[2] = {-1, -1};
+    int ended_fd_ = -1;   // eventfd: a session thread finished
+    int signal_fd_ = -1;
+    std::atomic<long> active_{0};
+};
+
+int Server::open_listener(const std::string &key_directory) {
+    std::string error = load_keys(key_directory, listener_, context_);
+    if (!error.empty()) {
+        spdlog::error("{}", error);
+        return exit_code::kUsage;
+    }
+    listener_.bind = ssh_bind_new();
+    bool no = false;
+    // libssh would otherwise read /etc/ssh/libssh_server_config of whatever image we run in.
+    ssh_bind_options_set(listener_.bind, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no);
+    ssh_bind_options_set(listener_.bind, SSH_BIND_OPTIONS_BINDADDR, options_.listen.c_str());
+    unsigned int port = static_cast<unsigned int>(section_.port);
+    ssh_bind_options_set(listener_.bind, SSH_BIND_OPTIONS_BINDPORT, &port);
+    if (ssh_bind_options_set(listener_.bind, SSH_BIND_OPTIONS_IMPORT_KEY, listener_.host_key) != SSH_OK) {
+        spdlog::error("cannot use host key: {}", ssh_get_error(listener_.bind));
+        return exit_code::kUsage;
+    }
+    listener_.host_key = nullptr;  // the bind owns it now
+    if (ssh_bind_listen(listener_.bind) != SSH_OK) {
+        spdlog::error("cannot listen on {}:{}: {}", options_.listen, section_.port, ssh_get_error(listener_.bind));
+        return exit_code::kConnection;
+    }
+    fcntl(ssh_bind_get_fd(listener_.bind), F_SETFD, FD_CLOEXEC);
+    return 0;
+}
+
+void Server::accept_one() {
+    ssh_session session = ssh_new();
+    if (ssh_bind_accept(listener_.bind, session) != SSH_OK) {
+        K8PSH_DEBUG_LOG("server", "accept failed: {}", ssh_get_error(listener_.bind));
+        ssh_free(session);
+        return;
+    }
+    fcntl(ssh_get_fd(session), F_SETFD, FD_CLOEXEC);
+    ++active_;
+    std::thread([this, session] {
+        serve_session(session, context_);
+        --active_;
+        uint64_t one = 1;
+        (void)!write(ended_fd_, &one, sizeof one);
+    }).detach();
+}
+
+int Server::run(const std::string &key_directory, const std::optional<std::string> &pidfile) {
+    if (int code = open_listener(key_directory); code != 0) {
+        return code;
+    }
+    if (options_.background) {
+        // Detach only once listening, so a bad key or a busy port is still reported here.
+        pid_t pid = fork();
+        if (pid < 0) {
+            spdlog::error("cannot fork: {}", strerror(errno));
+            return exit_code::kConnection;
+        }
+        if (pid > 0) {
+            _exit(0);
+        }
+        setsid();
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) {
+            dup2(null, 0);
+            dup2(null, 1);
+            close(null);
+        }
+    }
+    if (pidfile && !write_pidfile(*pidfile)) {
+        return exit_code::kUsage;
+    }
+    if (pipe2(shutdown_pipe_, O_CLOEXEC) != 0 || (ended_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+        spdlog::error("cannot create internal pipes: {}", strerror(errno));
+        return exit_code::kConnection;
+    }
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
+        sigaddset(&signals, sig);
+    }
+    // Blocked before any session thread exists, so only the signalfd below ever sees them.
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    signal_fd_ = signalfd(-1, &signals, SFD_CLOEXEC);
+
+    context_.config = &config_;
+    context_.section = &section_;
+    context_.shutdown_fd = shutdown_pipe_[0];
+    context_.wait_for_commands = !options_.no_wait;
+    context_.login_grace_ms = options_.login_grace_ms;
+    context_.hangup_grace_ms = options_.hangup_grace_ms;
+
+    spdlog::info("serving {} command(s) of '{}' on {}:{}", section_.commands.size(), section_.name,
+                 options_.listen, section_.port);
+    using Clock = std::chrono::steady_clock;
+    auto idle_since = Clock::now();
+    const int listen_fd = ssh_bind_get_fd(listener_.bind);
+    for (;;) {
+        bool full = options_.max_connections >= 0 && active_ >= options_.max_connections;
+        // At the connection limit new clients wait in the listen backlog, not in our memory.
+        pollfd fds[3] = {{full ? -1 : listen_fd, POLLIN, 0}, {signal_fd_, POLLIN, 0}, {ended_fd_, POLLIN, 0}};
+        int timeout = -1;
+        if (options_.timeout_ms >= 0 && active_ == 0) {
+            auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - idle_since).count();
+            timeout = idle >= options_.timeout_ms ? 0 : static_cast<int>(options_.timeout_ms - idle);
+        }
+        int ready = poll(fds, 3, timeout);
+        if (ready < 0 && errno != EINTR) {
+            spdlog::error("poll: {}", strerror(errno));
+            break;
+        }
+        if (ready == 0 && active_ == 0 && options_.timeout_ms >= 0) {
+            spdlog::info("idle for {} ms, exiting", options_.timeout_ms);
+            break;
+        }
+        if (fds[1].revents != 0) {
+            signalfd_siginfo info{};
+            (void)!read(signal_fd_, &info, sizeof info);
+            spdlog::info("SIG{} received, shutting down", sigabbrev_np(static_cast<int>(info.ssi_signo)));
+            break;
+        }
+        if (fds[2].revents != 0) {
+            uint64_t count = 0;
+            (void)!read(ended_fd_, &count, sizeof count);
+            idle_since = Clock::now();
+        }
+        if (fds[0].revents != 0) {
+            accept_one();
+        }
+    }
+    shut_down();
+    if (pidfile) {
+        unlink(pidfile->c_str());
+    }
+    return 0;
+}
+
+void Server::shut_down() {
+    // Stop accepting, tell every session (their commands get SIGTERM), wait for them to end.
+    ssh_bind_free(listener_.bind);
+    listener_.bind = nullptr;
+    (void)!write(shutdown_pipe_[1], "x", 1);
+    while (active_ > 0) {
+        pollfd fd{ended_fd_, POLLIN, 0};
+        poll(&fd, 1, 1000);
+        uint64_t count = 0;
+        (void)!read(ended_fd_, &count, sizeof count);
+    }
+}
+
+}  // namespace
+
+int run_server(const std::vector<std::string> &args, const char *argv0) {
+    ServerOptions options;
+    Config config;
+    std::string name;
+    try {
+        options = parse_server(args);
+        config = load_config(resolve_config_path(options.config));
+        name = options.name.value_or("");
+        if (name.empty()) {
+            const char *env = std::getenv("K8PSH_NAME");
+            name = env != nullptr && *env != '\0' ? env : host_name();
+        }
+        // Options written on the server's section line apply first, the command line's after.
+        if (const ServerSection *section = config.find_server(name); section != nullptr) {
+            std::vector<std::string> merged = section->options;
+            merged.insert(merged.end(), args.begin(), args.end());
+            options = parse_server(merged);
+        }
+    } catch (const CliExit &exit) {
+        return exit.code;
+    } catch (const ConfigError &error) {
+        spdlog::error("{}", error.what());
+        return exit_code::kUsage;
+    }
+    const ServerSection *section = config.find_server(name);
+
+    std::string self = self_path(argv0);
+    std::vector<std::string> stubs;
+    if (!options.disable_client_executables) {
+        StubOptions stub_options;
+        stub_options.directory = options.executable_directory.value_or(directory_of(self));
+        stub_options.target = self;
+        stub_options.local_server = name;
+        stub_options.include_local = options.generate_local_executables;
+        stub_options.overwrite = options.overwrite_client_executables;
+        try {
+            stubs = write_stubs(config, stub_options);
+        } catch (const std::exception &error) {
+            spdlog::error("{}", error.what());
+            return exit_code::kUsage;
+        }
+    }
+    if (section == nullptr || section->commands.empty()) {
+        // A client container runs `k8pshd -e DIR && …`: stubs written, nothing to serve, and
+        // the stubs stay for the commands that follow.
+        K8PSH_DEBUG_LOG("server", "'{}' exposes no commands; stubs written, exiting", name);
+        return 0;
+    }
+
+    mallopt(M_ARENA_MAX, 1);  // one malloc arena: session threads would each grow their own
+    signal(SIGPIPE, SIG_IGN);
+    std::optional<std::string> pidfile = options.pidfile;
+    if (options.background && !pidfile) {
+        pidfile = "/run/k8pshd.pid";
+    }
+    Server server(options, config, *section);
+    int code = server.run(resolve_key_directory(options.keys, config, argv0), pidfile);
+    if (!options.keep_client_executables) {
+        remove_stubs(stubs);
+    }
+    return code;
+}
+
+}  // namespace k8psh

@@ -1,0 +1,29 @@
+#pragma once
+// One client connection on the server: key exchange, public-key auth against the pod's client
+// key, one session channel, one configured command, its bytes both ways, and the RFC 4254
+// end-of-session order. Runs on its own thread; nothing here is shared but the context.
+#include "config.h"
+
+#include <libssh/libssh.h>
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+namespace k8psh {
+
+struct ServerContext {
+    const Config *config = nullptr;
+    const ServerSection *section = nullptr;
+    std::vector<unsigned char> client_key_blob;  // the only public key allowed in
+    int shutdown_fd = -1;            // becomes readable when the server stops
+    bool wait_for_commands = true;   // false with --no-wait: kill commands at shutdown
+    int login_grace_ms = 10000;      // to authenticate and send exec
+    int hangup_grace_ms = 5000;      // SIGHUP → SIGKILL for commands of vanished clients
+    int shutdown_grace_ms = 10000;   // SIGTERM → SIGKILL for commands at shutdown
+};
+
+// Serves the accepted `session` to its end and frees it.
+void serve_session(ssh_session session, const ServerContext &context);
+
+}  // namespace k8psh
