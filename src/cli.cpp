@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 namespace k8psh {
@@ -71,6 +72,16 @@ ClientOptions parse_client(const std::vector<std::string> &args) {
     run_parser(app, args);
     for (const auto &word : app.remaining()) {
         options.command.push_back(word);
+    }
+    // prefix_command() hands an unknown option over as if it were the command; only `--`
+    // may introduce a command that starts with a dash.
+    if (!options.command.empty() && is_option(options.command[0])) {
+        auto dashes = std::find(args.begin(), args.end(), "--");
+        auto first = std::find(args.begin(), args.end(), options.command[0]);
+        if (dashes == args.end() || dashes > first) {
+            std::cerr << "k8psh: unknown option " << options.command[0] << " (see --help)\n";
+            throw CliExit{2};
+        }
     }
     if (options.force_tty && options.force_no_tty) {
         std::cerr << "k8psh: -t and -T contradict each other\n";

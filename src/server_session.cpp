@@ -35,6 +35,7 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t kMaxExecBytes = 16u << 20;
 constexpr std::size_t kMaxEnvRequests = 4096;
 constexpr std::size_t kIoChunk = 64u << 10;
+constexpr int kCloseLingerMs = 5000;
 // Long argv travels as env requests of this name before the exec request (one SSH packet
 // carries at most 256 KiB in libssh, less in other peers).
 constexpr const char *kArgvPartName = "K8PSH_ARGV_PART";
@@ -167,7 +168,8 @@ private:
     std::uint64_t bytes_out_ = 0;
     int exit_code_ = -1;
     bool kill_armed_ = false;
-    Clock::time_point kill_deadline_{};
+    bool closing_ = false;  // exit sent; waiting for the client to disconnect
+    Clock::time_point kill_deadline_{};  // also the linger deadline once closing
 };
 
 Session::~Session() {
@@ -510,8 +512,11 @@ void Session::send_exit() {
     // RFC 4254 order, after all output: exit status, EOF, close.
     ssh_channel_send_eof(channel_);
     ssh_channel_close(channel_);
-    ssh_blocking_flush(ssh_, 5000);
-    done_ = true;
+    // Then wait for the client to hang up: closing while its window adjustments sit unread in
+    // our receive queue would send a TCP reset, and a reset discards the tail of the output
+    // still queued on the client's side.
+    closing_ = true;
+    kill_deadline_ = Clock::now() + std::chrono::milliseconds(kCloseLingerMs);
 }
 
 void Session::loop() {
@@ -539,13 +544,13 @@ void Session::loop() {
                                                    (!stdin_pending_.empty() ? POLLOUT : 0)));
         int i_in = add(child_.stdin_fd, !stdin_pending_.empty() ? POLLOUT : 0);
         int i_exit = add(child_running_ ? child_.pidfd : -1, POLLIN);
-        int i_stop = add(shutdown_seen_ ? -1 : context_.shutdown_fd, POLLIN);
+        int i_stop = add(shutdown_seen_ || closing_ ? -1 : context_.shutdown_fd, POLLIN);
 
         int timeout = -1;
         if (!exec_requested_) {
             timeout = remaining_ms(login_deadline);
         }
-        if (kill_armed_) {
+        if (kill_armed_ || closing_) {
             int left = remaining_ms(kill_deadline_);
             timeout = timeout < 0 ? left : std::min(timeout, left);
         }
@@ -565,6 +570,12 @@ void Session::loop() {
                 K8PSH_DEBUG_LOG("server", "{}: no command within the login grace time", peer_);
                 break;
             }
+        }
+        if (closing_) {
+            if (vanished_ || channel_closed_ || Clock::now() >= kill_deadline_) {
+                done_ = true;
+            }
+            continue;
         }
         if (fired(i_stop)) {
             shutdown_seen_ = true;
