@@ -62,6 +62,11 @@ public:
 // Looks up an environment variable at load time; nullopt when unset.
 using EnvLookup = std::function<std::optional<std::string>(const std::string &)>;
 
+// Expands `${NAME}` and `${NAME:-default}` (`:-` applies when NAME is unset; an unset NAME
+// without a default gives ""). Anything else, e.g. an unterminated `${`, stays literal.
+// Shared by load-time expansion here and per-request expansion (env_rules.h).
+std::string expand_variables(std::string_view text, const EnvLookup &lookup);
+
 // Parses configuration text; pure (no I/O). `path` only names the file in errors.
 // Throws ConfigError.
 Config parse_config(std::string_view text, const std::string &path, const EnvLookup &env);

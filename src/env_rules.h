@@ -13,8 +13,10 @@ namespace k8psh {
 using EnvMap = std::map<std::string, std::string>;
 using EnvList = std::vector<std::pair<std::string, std::string>>;
 
-// Names whose client values the client must send for this command: every rule's NAME
-// (except =NAME= rules) plus every `${NAME}` referenced in a per-request template.
+// Names whose client values the client must send for this command: every rule's NAME except
+// =NAME= rules, each once. Templates need nothing more: like upstream, a `${NAME}` in a template
+// sees the values already built for this command (so the client's value when an earlier
+// NAME=/?NAME= entry took it), else the server's own; see build_command_env.
 std::vector<std::string> client_env_names(const Command &command);
 
 // The command's environment: exactly the configured names, each once, in list order.
