@@ -12,10 +12,10 @@ SERVER_PIDFILES=()
 cleanup() {
     local pidfile
     for pidfile in "${SERVER_PIDFILES[@]}"; do
-        [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
+        [ -f "$pidfile" ] && kill "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null
     done
     for pidfile in "${SERVER_PIDFILES[@]}"; do
-        while [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; do sleep 0.05; done
+        while [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null; do sleep 0.05; done
     done
     rm -rf "$T"
 }

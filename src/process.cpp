@@ -51,15 +51,11 @@ bool spawn_command(const SpawnRequest &request, Child &child, SpawnFailure &fail
     };
 
     SpawnSetup setup;
-    if (request.pty_slave >= 0) {
-        // A new session, then opening nothing: dup2 of the slave onto 0/1/2 plus TIOCSCTTY is
-        // not available to posix_spawn, so the slave is re-opened by path after setsid, which
-        // makes it the controlling terminal (Linux semantics for a session leader).
-        char name[128];
-        if (ptsname_r(request.pty_slave, name, sizeof name) != 0) {
-            return fail(errno);
-        }
-        posix_spawn_file_actions_addopen(&setup.actions, 0, name, O_RDWR, 0);
+    const bool pty = !request.pty_path.empty();
+    if (pty) {
+        // posix_spawn has no TIOCSCTTY, so the slave is opened by path after setsid: the first
+        // terminal a session leader opens becomes its controlling terminal (Linux).
+        posix_spawn_file_actions_addopen(&setup.actions, 0, request.pty_path.c_str(), O_RDWR, 0);
         posix_spawn_file_actions_adddup2(&setup.actions, 0, 1);
         posix_spawn_file_actions_adddup2(&setup.actions, 0, 2);
     } else {
@@ -77,7 +73,7 @@ bool spawn_command(const SpawnRequest &request, Child &child, SpawnFailure &fail
     }
 
     short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-    if (request.pty_slave >= 0) {
+    if (pty) {
         flags |= POSIX_SPAWN_SETSID;
     } else {
         flags |= POSIX_SPAWN_SETPGROUP;
@@ -120,7 +116,7 @@ bool spawn_command(const SpawnRequest &request, Child &child, SpawnFailure &fail
     child.pid = pid;
     // Raw syscall: glibc 2.36's <sys/pidfd.h> lacks C++ linkage.
     child.pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-    if (request.pty_slave < 0) {
+    if (!pty) {
         close_fd(in[0]);
         close_fd(out[1]);
         close_fd(err[1]);

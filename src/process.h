@@ -12,7 +12,7 @@ struct SpawnRequest {
     std::vector<std::string> argv;                            // argv[0] is looked up in the server's PATH
     std::vector<std::pair<std::string, std::string>> env;     // exactly the command's environment
     std::string directory;                                    // working directory
-    int pty_slave = -1;  // >= 0: stdin/stdout/stderr are this terminal, which becomes the controlling one
+    std::string pty_path;  // non-empty: stdin/stdout/stderr are this terminal, which becomes the controlling one
 };
 
 struct Child {

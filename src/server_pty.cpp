@@ -26,9 +26,11 @@ Pty::~Pty() {
 
 bool Pty::open(const WindowSize &size) {
     winsize ws = to_winsize(size);
-    if (openpty(&master_, &slave_, nullptr, nullptr, &ws) != 0) {
+    char name[128] = {0};
+    if (openpty(&master_, &slave_, name, nullptr, &ws) != 0) {
         return false;
     }
+    slave_path_ = name;
     fcntl(master_, F_SETFD, FD_CLOEXEC);
     fcntl(slave_, F_SETFD, FD_CLOEXEC);
     fcntl(master_, F_SETFL, fcntl(master_, F_GETFL) | O_NONBLOCK);

@@ -28,10 +28,12 @@ public:
     void close_master();
     int master() const { return master_; }
     int slave() const { return slave_; }
+    const std::string &slave_path() const { return slave_path_; }
 
 private:
     int master_ = -1;
     int slave_ = -1;
+    std::string slave_path_;
 };
 
 }  // namespace k8psh

@@ -92,8 +92,16 @@ private:
     static int shell_cb(ssh_session, ssh_channel, void *self) {
         return static_cast<Session *>(self)->on_exec("");
     }
-    static int subsystem_cb(ssh_session, ssh_channel, const char *, void *) {
-        return SSH_ERROR;  // no sftp or other subsystems: the request fails, the channel stays usable
+    static int subsystem_cb(ssh_session, ssh_channel, const char *name, void *self) {
+        // No sftp or other subsystems: accepted only to say so on stderr, with exit 127.
+        auto *session = static_cast<Session *>(self);
+        if (session->exec_requested_) {
+            return SSH_ERROR;
+        }
+        session->exec_requested_ = true;
+        session->refuse(exit_code::kUnknownCommand,
+                        std::string("no subsystems here (") + name + "); run one of: " + session->allowed_commands());
+        return SSH_OK;
     }
     static int pty_cb(ssh_session, ssh_channel, const char *term, int columns, int rows, int width, int height,
                       void *self) {
@@ -380,7 +388,7 @@ void Session::start_command(const std::string &exec_string) {
             refuse(exit_code::kCannotExecute, std::string("cannot allocate a terminal: ") + strerror(errno));
             return;
         }
-        request.pty_slave = pty_.slave();
+        request.pty_path = pty_.slave_path();
     }
     SpawnFailure failure;
     if (!spawn_command(request, child_, failure)) {
