@@ -82,3 +82,38 @@ server_stop() {
     kill "$pid"
     while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
 }
+
+# --- a real terminal, driven through tmux -----------------------------------------------
+# tmux_start: a private tmux server running bash in a 100x30 terminal, with the pod's
+# environment and cwd. Skips (77) when tmux is not installed.
+tmux_start() {
+    command -v tmux >/dev/null || { echo "skip: tmux not installed"; exit 77; }
+    TMUX_SOCKET="$T/tmux.sock"
+    tmux -S "$TMUX_SOCKET" new-session -d -s t -x 100 -y 30 \
+        "env PS1='$ ' K8PSH_CONFIG='$K8PSH_CONFIG' K8PSH_KEYS='$K8PSH_KEYS' bash --norc --noprofile"
+    tmux -S "$TMUX_SOCKET" set-option -t t status off >/dev/null
+    tmux_type "cd '$T'"
+}
+tmux_stop() { tmux -S "$TMUX_SOCKET" kill-server 2>/dev/null; }
+tmux_type() { tmux -S "$TMUX_SOCKET" send-keys -t t -l "$1"; tmux -S "$TMUX_SOCKET" send-keys -t t Enter; }
+tmux_keys() { tmux -S "$TMUX_SOCKET" send-keys -t t "$@"; }
+tmux_screen() { tmux -S "$TMUX_SOCKET" capture-pane -p -t t "$@"; }
+# tmux_wait_for PATTERN [SECONDS]: until the screen matches (grep -E), or fail after SECONDS.
+tmux_wait_for() {
+    local deadline=$((SECONDS + ${2:-10}))
+    while [ $SECONDS -lt $deadline ]; do
+        tmux_screen | grep -qE -- "$1" && return 0
+        sleep 0.05
+    done
+    echo "--- screen while waiting for [$1]:"; tmux_screen; echo "---"
+    return 1
+}
+
+# wait_for_process PATTERN [SECONDS]: until pgrep -f finds it (the remote side has started).
+wait_for_process() {
+    local deadline=$((SECONDS + ${2:-10}))
+    while ! pgrep -f -- "$1" >/dev/null; do
+        [ $SECONDS -lt $deadline ] || { fail "process [$1] never started"; return 1; }
+        sleep 0.02
+    done
+}

@@ -223,7 +223,10 @@ void RemoteRun::loop(bool tty) {
 }
 
 int RemoteRun::run(const std::string &relative_cwd) {
-    bool tty = request_.tty == TtyMode::Always || (request_.tty == TtyMode::Auto && isatty(0));
+    // A PTY merges stderr into stdout and rewrites line endings: only invisible when all three
+    // streams are the terminal. `stub cmd | grep` or `stub cmd 2>log` stay raw, as local.
+    bool tty = request_.tty == TtyMode::Always ||
+               (request_.tty == TtyMode::Auto && isatty(0) && isatty(1) && isatty(2));
     if (!send_request(relative_cwd, tty)) {
         spdlog::error("server '{}' refused the request: {}", request_.section->name, ssh_get_error(ssh_));
         return exit_code::kConnection;
