@@ -94,6 +94,15 @@ tmux_start() {
     tmux -S "$TMUX_SOCKET" set-option -t t status off >/dev/null
     tmux_type "cd '$T'"
 }
+# tmux_wait_raw: until the pane's terminal is in raw mode (a PTY stub has taken it over).
+tmux_wait_raw() {
+    local tty deadline=$((SECONDS + 10))
+    tty=$(tmux -S "$TMUX_SOCKET" display-message -p -t t '#{pane_tty}')
+    until stty -F "$tty" -a | grep -q -- '-icanon'; do
+        [ $SECONDS -lt $deadline ] || { fail "terminal never went raw"; return 1; }
+        sleep 0.02
+    done
+}
 tmux_stop() { tmux -S "$TMUX_SOCKET" kill-server 2>/dev/null; }
 tmux_type() { tmux -S "$TMUX_SOCKET" send-keys -t t -l "$1"; tmux -S "$TMUX_SOCKET" send-keys -t t Enter; }
 tmux_keys() { tmux -S "$TMUX_SOCKET" send-keys -t t "$@"; }
@@ -105,7 +114,8 @@ tmux_wait_for() {
         tmux_screen | grep -qE -- "$1" && return 0
         sleep 0.05
     done
-    echo "--- screen while waiting for [$1]:"; tmux_screen; echo "---"
+    fail "timed out waiting for [$1] on the terminal; screen:"
+    tmux_screen | sed 's/^/    /'
     return 1
 }
 
