@@ -37,6 +37,12 @@ expect_contains() {
 }
 
 finish() {
+    # Sanitizer builds: a report in any server log fails the test (stubs' reports show up in
+    # the output the assertions compare).
+    if grep -lE "runtime error|Sanitizer" "$T"/*.log >/dev/null 2>&1; then
+        fail "sanitizer report in a server log:"
+        grep -hE -A20 "runtime error|Sanitizer" "$T"/*.log | head -60
+    fi
     echo "$PASSES passed, $FAILURES failed"
     [ "$FAILURES" -eq 0 ]
     exit $?
