@@ -145,6 +145,7 @@ int Server::open_listener(const std::string &key_directory) {
     // libssh would otherwise read /etc/ssh/libssh_server_config of whatever image we run in.
     ssh_bind_options_set(listener_.bind, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no);
     ssh_bind_options_set(listener_.bind, SSH_BIND_OPTIONS_BINDADDR, options_.listen.c_str());
+    ssh_bind_options_set(listener_.bind, SSH_BIND_OPTIONS_BANNER, "k8psh_" K8PSH_VERSION);
     unsigned int port = static_cast<unsigned int>(section_.port);
     ssh_bind_options_set(listener_.bind, SSH_BIND_OPTIONS_BINDPORT, &port);
     if (ssh_bind_options_set(listener_.bind, SSH_BIND_OPTIONS_IMPORT_KEY, listener_.host_key) != SSH_OK) {
