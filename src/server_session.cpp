@@ -570,6 +570,7 @@ void Session::loop() {
 
         if (fired(i_ssh)) {
             if (ssh_event_dopoll(event_, 0) == SSH_ERROR || connection_lost()) {
+                K8PSH_DEBUG_LOG("server", "{}: connection ended: {}", peer_, ssh_get_error(ssh_));
                 client_vanished();
             }
         }
