@@ -108,7 +108,8 @@ private:
     }
     static void close_cb(ssh_session, ssh_channel, void *self) { static_cast<RemoteRun *>(self)->closed_ = true; }
 
-    bool send_request(const std::string &relative_cwd, bool tty);
+    enum class RequestResult { Sent, Refused, TooLong };
+    RequestResult send_request(const std::string &relative_cwd, bool tty);
     void loop(bool tty);
     void forward_signal(int signal, bool tty);
 
@@ -121,7 +122,7 @@ private:
     bool closed_ = false;
 };
 
-bool RemoteRun::send_request(const std::string &relative_cwd, bool tty) {
+RemoteRun::RequestResult RemoteRun::send_request(const std::string &relative_cwd, bool tty) {
     channel_ = ssh_channel_new(ssh_);
     callbacks_.userdata = this;
     callbacks_.channel_data_function = data_cb;
@@ -131,14 +132,14 @@ bool RemoteRun::send_request(const std::string &relative_cwd, bool tty) {
     ssh_callbacks_init(&callbacks_);
     ssh_set_channel_callbacks(channel_, &callbacks_);
     if (ssh_channel_open_session(channel_) != SSH_OK) {
-        return false;
+        return RequestResult::Refused;
     }
     if (tty) {
         const char *term = std::getenv("TERM");
         WindowSize size = terminal_size();
         if (ssh_channel_request_pty_size(channel_, term != nullptr ? term : "xterm", size.columns, size.rows) !=
             SSH_OK) {
-            return false;
+            return RequestResult::Refused;
         }
     }
     for (const auto &name : client_env_names(*request_.command)) {
@@ -152,15 +153,20 @@ bool RemoteRun::send_request(const std::string &relative_cwd, bool tty) {
     std::vector<std::string> argv{request_.command->name};
     argv.insert(argv.end(), request_.args.begin(), request_.args.end());
     std::string exec = quote_argv(argv);
+    if (exec.size() > kMaxExecBytes) {
+        spdlog::error("argument list too long: {} bytes quoted (limit {} bytes)", exec.size(), kMaxExecBytes);
+        return RequestResult::TooLong;
+    }
     std::size_t offset = 0;
     while (exec.size() - offset > kInlineExecBytes) {
         std::string part = exec.substr(offset, kInlineExecBytes);
         if (ssh_channel_request_env(channel_, kArgvPartName, part.c_str()) != SSH_OK) {
-            return false;
+            return RequestResult::Refused;
         }
         offset += kInlineExecBytes;
     }
-    return ssh_channel_request_exec(channel_, exec.c_str() + offset) == SSH_OK;
+    return ssh_channel_request_exec(channel_, exec.c_str() + offset) == SSH_OK ? RequestResult::Sent
+                                                                                : RequestResult::Refused;
 }
 
 void RemoteRun::forward_signal(int signal, bool tty) {
@@ -227,7 +233,12 @@ int RemoteRun::run(const std::string &relative_cwd) {
     // streams are the terminal. `stub cmd | grep` or `stub cmd 2>log` stay raw, as local.
     bool tty = request_.tty == TtyMode::Always ||
                (request_.tty == TtyMode::Auto && isatty(0) && isatty(1) && isatty(2));
-    if (!send_request(relative_cwd, tty)) {
+    switch (send_request(relative_cwd, tty)) {
+    case RequestResult::Sent:
+        break;
+    case RequestResult::TooLong:
+        return exit_code::kUsage;
+    case RequestResult::Refused:
         spdlog::error("server '{}' refused the request: {}", request_.section->name, ssh_get_error(ssh_));
         return exit_code::kConnection;
     }
