@@ -3,6 +3,7 @@
 #include "atomic_file.h"
 
 #include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <system_error>
 #include <unistd.h>
@@ -50,6 +51,17 @@ void install(const std::string &self, const std::string &destination, const KeyD
         AtomicFile out(destination, 0755);
         copy_into(self, out);
         out.commit();
+    }
+    // A `k8psh` name beside `k8pshd`, so a pod has the client face (`k8psh --check`) too.
+    std::string client = dir + "/k8psh";
+    if (destination != client) {
+        std::string target = destination.substr(destination.find_last_of('/') + 1);
+        std::string temporary = client + ".tmp";
+        unlink(temporary.c_str());
+        if (symlink(target.c_str(), temporary.c_str()) != 0 || rename(temporary.c_str(), client.c_str()) != 0) {
+            unlink(temporary.c_str());
+            throw std::runtime_error(client + ": cannot create link: " + strerror(errno));
+        }
     }
     sync_directory(dir);
     ensure_key_directory(dir + "/keys", keys);

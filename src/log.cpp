@@ -25,6 +25,7 @@ std::string lower(std::string_view text) {
 }  // namespace
 
 void init(std::string_view face) {
+    spdlog::drop("k8psh");  // `k8psh --server` initialises twice: client face, then server
     auto logger = spdlog::stderr_logger_st("k8psh");
     logger->set_pattern(std::string(face) + ": %v");
     spdlog::set_default_logger(logger);

@@ -183,15 +183,26 @@ int Server::run(const std::string &key_directory, const std::optional<std::strin
         return code;
     }
     if (options_.background) {
-        // Detach only once listening, so a bad key or a busy port is still reported here.
+        // Detach only once listening, so a bad key or a busy port is still reported here; and
+        // the parent returns only when the child has written the pid file, so a caller of
+        // `k8pshd -b -p FILE` can rely on FILE at once.
+        int ready[2];
+        if (pipe2(ready, O_CLOEXEC) != 0) {
+            spdlog::error("cannot create a pipe: {}", strerror(errno));
+            return exit_code::kConnection;
+        }
         pid_t pid = fork();
         if (pid < 0) {
             spdlog::error("cannot fork: {}", strerror(errno));
             return exit_code::kConnection;
         }
         if (pid > 0) {
-            _exit(0);
+            close(ready[1]);
+            char status = 1;
+            ssize_t n = read(ready[0], &status, 1);
+            _exit(n == 1 && status == 0 ? 0 : exit_code::kUsage);
         }
+        close(ready[0]);
         setsid();
         int null = open("/dev/null", O_RDWR);
         if (null >= 0) {
@@ -199,8 +210,13 @@ int Server::run(const std::string &key_directory, const std::optional<std::strin
             dup2(null, 1);
             close(null);
         }
-    }
-    if (pidfile && !write_pidfile(*pidfile)) {
+        char status = pidfile && !write_pidfile(*pidfile) ? 1 : 0;
+        (void)!write(ready[1], &status, 1);
+        close(ready[1]);
+        if (status != 0) {
+            return exit_code::kUsage;
+        }
+    } else if (pidfile && !write_pidfile(*pidfile)) {
         return exit_code::kUsage;
     }
     if (pipe2(shutdown_pipe_, O_CLOEXEC) != 0 || (ended_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
@@ -321,8 +337,13 @@ int run_server(const std::vector<std::string> &args, const char *argv0) {
         try {
             stubs = write_stubs(config, stub_options);
         } catch (const std::exception &error) {
-            spdlog::error("{}", error.what());
-            return exit_code::kUsage;
+            // Writing stubs is the whole job of a client's run; a server with commands to
+            // serve (often on a read-only volume) serves them anyway.
+            if (section == nullptr || section->commands.empty()) {
+                spdlog::error("{}", error.what());
+                return exit_code::kUsage;
+            }
+            spdlog::warn("{} (serving anyway; -d skips stubs)", error.what());
         }
     }
     if (section == nullptr || section->commands.empty()) {

@@ -132,7 +132,9 @@ private:
     std::string allowed_commands() const;
     void loop();
     void pump_stdin();
-    void pump_output(int &fd, bool is_stderr);
+    // Moves bytes from fd to the channel while the window allows; false once fd is at its end.
+    bool pump_output(int fd, bool is_stderr);
+    void pump_pipe(int &fd, bool is_stderr);
     void send_exit();
     void client_vanished();
     void arm_kill(int grace_ms);
@@ -160,6 +162,7 @@ private:
     std::string command_name_ = "-";
 
     bool want_pty_ = false;
+    bool pty_drained_ = false;  // no more output will be read from the master
     std::string term_;
     WindowSize window_{};
     Pty pty_;
@@ -472,12 +475,12 @@ void Session::pump_stdin() {
     }
 }
 
-void Session::pump_output(int &fd, bool is_stderr) {
+bool Session::pump_output(int fd, bool is_stderr) {
     char buffer[kIoChunk];
-    while (fd >= 0) {
+    for (;;) {
         uint32_t window = ssh_channel_window_size(channel_);
         if (window == 0) {
-            return;  // back-pressure: resume when the client grows the window
+            return true;  // back-pressure: resume when the client grows the window
         }
         std::size_t want = window < sizeof buffer ? window : sizeof buffer;
         ssize_t n = read(fd, buffer, want);
@@ -491,16 +494,16 @@ void Session::pump_output(int &fd, bool is_stderr) {
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-            return;
+            return true;
         }
-        // EOF, or EIO from a PTY master whose slave side is all closed.
-        if (want_pty_) {
-            pty_.close_master();
-            fd = -1;
-        } else {
-            close(fd);
-            fd = -1;
-        }
+        return false;  // EOF, or EIO from a PTY master whose slave side is all closed
+    }
+}
+
+void Session::pump_pipe(int &fd, bool is_stderr) {
+    if (fd >= 0 && !pump_output(fd, is_stderr)) {
+        close(fd);
+        fd = -1;
     }
 }
 
@@ -531,8 +534,9 @@ void Session::loop() {
     const auto login_deadline = started_ + std::chrono::milliseconds(context_.login_grace_ms);
     const int ssh_fd = ssh_get_fd(ssh_);
     while (!done_) {
-        int pty_fd = want_pty_ ? pty_.master() : -1;
-        bool outputs_open = child_.stdout_fd >= 0 || child_.stderr_fd >= 0 || pty_fd >= 0;
+        // The master stays open until the command is reaped: closing it hangs the terminal up,
+        // which would SIGHUP a command that closed its stdio but has not exited yet.
+        int pty_fd = want_pty_ && !pty_drained_ ? pty_.master() : -1;
         bool window_open = channel_ != nullptr && !vanished_ && ssh_channel_window_size(channel_) > 0;
 
         pollfd fds[7];
@@ -602,7 +606,9 @@ void Session::loop() {
             if (try_reap(child_, wait_status_)) {
                 child_running_ = false;
                 reaped_ = true;
-                kill_armed_ = false;
+                // At shutdown the group's stragglers (a background job holding stdout) still
+                // get their SIGKILL; otherwise they may keep the session, as with ssh.
+                kill_armed_ = kill_armed_ && shutdown_seen_;
             }
         }
         if (vanished_) {
@@ -624,28 +630,25 @@ void Session::loop() {
         }
         pump_stdin();
         if (fired(i_out)) {
-            pump_output(child_.stdout_fd, false);
+            pump_pipe(child_.stdout_fd, false);
         }
         if (fired(i_err)) {
-            pump_output(child_.stderr_fd, true);
+            pump_pipe(child_.stderr_fd, true);
         }
-        if (fired(i_pty)) {
-            int fd = pty_.master();
-            pump_output(fd, false);
+        if (fired(i_pty) && !pump_output(pty_.master(), false)) {
+            pty_drained_ = true;
         }
         if (fired(i_in) || fired(i_pty)) {
             pump_stdin();
         }
         // The PTY's last output is read once the command is gone; a background job still holding
         // the terminal does not keep the session open.
-        if (reaped_ && want_pty_ && pty_.master() >= 0 && window_open) {
-            int fd = pty_.master();
-            pump_output(fd, false);
-            if (pty_.master() >= 0 && ssh_channel_window_size(channel_) > 0) {
-                pty_.close_master();
+        if (reaped_ && want_pty_ && !pty_drained_ && window_open) {
+            if (!pump_output(pty_.master(), false) || ssh_channel_window_size(channel_) > 0) {
+                pty_drained_ = true;
             }
         }
-        outputs_open = child_.stdout_fd >= 0 || child_.stderr_fd >= 0 || pty_.master() >= 0;
+        bool outputs_open = child_.stdout_fd >= 0 || child_.stderr_fd >= 0 || (want_pty_ && !pty_drained_);
         if (reaped_ && !outputs_open) {
             send_exit();
         }

@@ -42,7 +42,9 @@ TEST(Install, CopiesTheBinaryAndCreatesKeysBesideIt) {
     EXPECT_EQ(read_file(destination), bytes);
     EXPECT_EQ(file_mode(destination), 0755u);
     EXPECT_EQ(file_mode(tmp / "k8psh/bin"), 0755u);
-    EXPECT_EQ(list_directory(tmp / "k8psh/bin"), (std::set<std::string>{"k8pshd", "keys"}));
+    // The client face gets its own name beside the server's: k8psh -> k8pshd.
+    EXPECT_EQ(list_directory(tmp / "k8psh/bin"), (std::set<std::string>{"k8psh", "k8pshd", "keys"}));
+    EXPECT_EQ(std::filesystem::read_symlink(tmp / "k8psh/bin/k8psh"), "k8pshd");
     EXPECT_EQ(list_directory(tmp / "k8psh/bin/keys").size(), 5u);
     EXPECT_EQ(file_mode(tmp / "k8psh/bin/keys/host_ed25519"), 0600u);
 }
