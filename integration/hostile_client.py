@@ -155,7 +155,9 @@ def main():
         try:
             t.open_session().exec_command("echo")
             second = "second-session=accepted"
-        except (paramiko.SSHException, paramiko.ChannelException):
+        except (paramiko.SSHException, paramiko.ChannelException, EOFError):
+            # One command per connection: refused, or the connection already ended with the
+            # first channel's close.
             second = "second-session=refused"
         results.append(second)
         print(" ".join(results))

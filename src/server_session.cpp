@@ -211,6 +211,10 @@ void Session::run() {
     server_callbacks_.channel_open_request_session_function = channel_open_cb;
     ssh_callbacks_init(&server_callbacks_);
     ssh_set_server_callbacks(ssh_, &server_callbacks_);
+    // Whatever the callbacks above do not handle (tcpip-forward and other global requests,
+    // direct-tcpip/x11/agent channels) gets libssh's default answer, a failure, at once;
+    // without this a global request would stay unanswered and its client would hang.
+    ssh_set_message_callback(ssh_, [](ssh_session, ssh_message, void *) { return 1; }, nullptr);
     ssh_set_auth_methods(ssh_, SSH_AUTH_METHOD_PUBLICKEY);
 
     long grace_s = (context_.login_grace_ms + 999) / 1000;
