@@ -131,10 +131,15 @@ InstallOptions parse_install(const std::vector<std::string> &args) {
     InstallOptions options;
     CLI::App app{"Installs k8psh into a shared volume and creates the pod's keys.", "k8psh --install"};
     app.set_version_flag("-v,--version", kVersion);
-    app.add_option("--install", options.path, "Destination of the binary")->expected(0, 1);
+    std::vector<std::string> destination;
+    app.add_option("--install", destination, "Destination of the binary (default /k8psh/bin/k8pshd)")
+        ->expected(0, 1);
     app.add_flag("--regenerate-keys", options.regenerate_keys, "Replace existing keys");
     app.add_option("--key-owner", options.key_owner, "UID[:GID] to own the keys");
     run_parser(app, args);
+    if (!destination.empty() && !destination.front().empty()) {
+        options.path = destination.front();
+    }
     return options;
 }
 
