@@ -1,6 +1,7 @@
 #include "openssh_format.h"
 
 #include <algorithm>
+#include <cstring>
 #include <sodium.h>
 #include <stdexcept>
 
@@ -31,6 +32,17 @@ std::size_t private_section_size(const std::string &comment) {
     std::size_t size = 8 + string_size(kKeyType.size()) + string_size(32) + string_size(64) +
                        string_size(comment.size());
     return size + (kBlockSize - size % kBlockSize) % kBlockSize;
+}
+
+// libsodium 1.0.18 (Debian 12) decodes every byte >= 0x80 as '/': its constant-time lookup
+// takes a plain, signed char. So only the base64 alphabet (and `ignored`) may reach it.
+bool decode_base64(std::string_view text, const char *ignored, std::span<unsigned char> out, std::size_t &size) {
+    const bool alphabet_only = std::all_of(text.begin(), text.end(), [&](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+               c == '/' || c == '=' || (ignored != nullptr && c != '\0' && std::strchr(ignored, c) != nullptr);
+    });
+    return alphabet_only && sodium_base642bin(out.data(), out.size(), text.data(), text.size(), ignored, &size,
+                                              nullptr, sodium_base64_VARIANT_ORIGINAL) == 0;
 }
 
 constexpr std::size_t kPublicBlobSize = string_size(kKeyType.size()) + string_size(32);
@@ -89,8 +101,7 @@ std::optional<Unarmoured> unarmour(std::string_view text) {
     }
     const std::string_view body = text.substr(body_start, end - body_start);
     Unarmoured out{SecretBytes(body.size() / 4 * 3 + 3), 0};
-    if (sodium_base642bin(out.bytes.data(), out.bytes.size(), body.data(), body.size(), " \t\r\n", &out.size,
-                          nullptr, sodium_base64_VARIANT_ORIGINAL) != 0) {
+    if (!decode_base64(body, " \t\r\n", std::span<unsigned char>(out.bytes.data(), out.bytes.size()), out.size)) {
         return std::nullopt;
     }
     return out;
@@ -275,8 +286,7 @@ std::optional<std::array<unsigned char, 32>> parse_openssh_public_key(std::strin
     const auto base64 = next_field();
     unsigned char blob[64];
     std::size_t size = 0;
-    if (sodium_base642bin(blob, sizeof blob, base64.data(), base64.size(), nullptr, &size, nullptr,
-                          sodium_base64_VARIANT_ORIGINAL) != 0) {
+    if (!decode_base64(base64, nullptr, blob, size)) {
         return std::nullopt;
     }
     std::array<unsigned char, 32> public_key{};

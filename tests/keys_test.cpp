@@ -308,5 +308,28 @@ TEST(KeysCheck, WarnsAboutLoosePermissionsAndMissingFiles) {
     }
 }
 
+// Found by tests/fuzz/keyfile_fuzz. libsodium 1.0.18 decodes every byte >= 0x80 as '/' and skips
+// NUL bytes as if they were listed as ignored, so a key line or file with such a stray byte in
+// its base64 read as a key (the same one, or another) where OpenSSH reads none.
+TEST(KeysFormat, BytesOutsideTheBase64AlphabetAreRejected) {
+    const std::string line = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIzBzPDOWMBVuRr2z9mIs1GZf8+x5OVlIsFr62r3YKdd c\n";
+    ASSERT_TRUE(parse_openssh_public_key(line));
+    std::string damaged = line;
+    damaged[damaged.find("z9m") + 1] = '\xb5';  // the fuzzer's reproducer: read as '/', another key
+    EXPECT_EQ(parse_openssh_public_key(damaged), std::nullopt);
+
+    // Three 0xff bytes in the comment always put a '/' into the armoured text.
+    std::string text = openssh_private_key(generate_ed25519(), "\xff\xff\xff");
+    ASSERT_TRUE(parse_openssh_private_key(text));
+    const std::size_t slash = text.find('/');
+    ASSERT_NE(slash, std::string::npos);
+    std::string high_byte = text;
+    high_byte[slash] = '\xb5';
+    EXPECT_FALSE(parse_openssh_private_key(high_byte));
+    std::string nul = text;
+    nul.insert(slash, 1, '\0');
+    EXPECT_FALSE(parse_openssh_private_key(nul));
+}
+
 }  // namespace
 }  // namespace k8psh
