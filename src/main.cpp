@@ -13,6 +13,7 @@
 #include "server.h"
 
 #include <libssh/libssh.h>
+#include <openssl/crypto.h>
 
 #include <cstring>
 #include <iostream>
@@ -106,6 +107,9 @@ int client_main(const std::vector<std::string> &args, const char *argv0) {
 int main(int argc, char **argv) {
     std::string face = base_name(argv[0]);
     std::vector<std::string> args(argv + 1, argv + argc);
+    // No openssl.cnf: nothing in it applies to us, reading it costs start-up time on every
+    // stub, and an image's own OpenSSL configuration must not change our crypto.
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr);
     ssh_init();
     try {
         if (face == "k8pshd") {
