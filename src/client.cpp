@@ -242,10 +242,12 @@ int RemoteRun::run(const std::string &relative_cwd) {
         spdlog::error("server '{}' refused the request: {}", request_.section->name, ssh_get_error(ssh_));
         return exit_code::kConnection;
     }
+    K8PSH_DEBUG_LOG("client", "exec sent");
     if (tty && isatty(0)) {
         enter_raw_mode();
     }
     loop(tty);
+    K8PSH_DEBUG_LOG("client", "channel closed, exit {}", exit_code_);
     restore_terminal();
     if (exit_code_ < 0) {
         // Never report success without a status from the server (SPEC §5).

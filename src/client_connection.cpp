@@ -109,6 +109,7 @@ ssh_session connect_authenticated(const ConnectTarget &target) {
     if (ssh_pki_import_privkey_file(key_path.c_str(), nullptr, nullptr, nullptr, &client_key) != SSH_OK) {
         throw ConnectError{key_path + ": not a valid private key"};
     }
+    K8PSH_DEBUG_LOG("client", "client key loaded");
     struct KeyGuard {
         ssh_key key;
         ~KeyGuard() { ssh_key_free(key); }
@@ -121,7 +122,9 @@ ssh_session connect_authenticated(const ConnectTarget &target) {
     ssh_session session = nullptr;
     for (;;) {
         session = new_session(target);
+        K8PSH_DEBUG_LOG("client", "session options set");
         if (ssh_connect(session) == SSH_OK) {
+            K8PSH_DEBUG_LOG("client", "connected to {}:{}", target.host, target.port);
             break;
         }
         std::string reason = ssh_get_error(session);
@@ -141,6 +144,7 @@ ssh_session connect_authenticated(const ConnectTarget &target) {
         if (ssh_userauth_publickey(session, nullptr, client_key) != SSH_AUTH_SUCCESS) {
             throw ConnectError{"authentication failed: server '" + target.server_name + "' refused " + key_path};
         }
+        K8PSH_DEBUG_LOG("client", "authenticated");
     } catch (...) {
         ssh_disconnect(session);
         ssh_free(session);

@@ -57,7 +57,7 @@ void init(std::string_view face) {
     }
     if (!g_components.empty()) {
         // Debug output gets timestamps: ordering across client and server matters there.
-        logger->set_pattern("%H:%M:%S.%e " + std::string(face) + "[%P]: %v");
+        logger->set_pattern("%H:%M:%S.%f " + std::string(face) + "[%P]: %v");
     }
 }
 

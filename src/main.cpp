@@ -38,6 +38,7 @@ int run_command(const std::optional<std::string> &config_option, const std::opti
         spdlog::error("{}", error.what());
         return exit_code::kUsage;
     }
+    K8PSH_DEBUG_LOG("client", "configuration loaded");
     ClientRequest request;
     request.config = &config;
     request.command = config.find_command(command[0], &request.section);
