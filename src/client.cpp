@@ -6,6 +6,7 @@
 #include "exit_codes.h"
 #include "log.h"
 #include "signals.h"
+#include "ssh_drain.h"
 #include "terminal.h"
 #include "workdir.h"
 
@@ -201,7 +202,7 @@ void RemoteRun::loop(bool tty) {
             break;
         }
         if (fds[0].revents != 0) {
-            if (ssh_event_dopoll(event_, 0) == SSH_ERROR) {
+            if (drain_ssh_socket(event_) == SSH_ERROR) {
                 break;
             }
         }

@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <thread>
@@ -157,6 +158,9 @@ int Server::open_listener(const std::string &key_directory) {
         spdlog::error("cannot listen on {}:{}: {}", options_.listen, section_.port, ssh_get_error(listener_.bind));
         return exit_code::kConnection;
     }
+    // libssh listens with a backlog of 10: a burst of stubs (make -j64) would overflow it and
+    // wait for SYN retransmits (1 s). Widen it.
+    listen(ssh_bind_get_fd(listener_.bind), SOMAXCONN);
     fcntl(ssh_bind_get_fd(listener_.bind), F_SETFD, FD_CLOEXEC);
     return 0;
 }
@@ -272,6 +276,9 @@ int Server::run(const std::string &key_directory, const std::optional<std::strin
             uint64_t count = 0;
             (void)!read(ended_fd_, &count, sizeof count);
             idle_since = Clock::now();
+            if (active_ == 0) {
+                malloc_trim(0);  // give a burst's session buffers back while idle
+            }
         }
         if (fds[0].revents != 0) {
             accept_one();

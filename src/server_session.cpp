@@ -7,6 +7,7 @@
 #include "process.h"
 #include "server_pty.h"
 #include "signals.h"
+#include "ssh_drain.h"
 #include "workdir.h"
 
 #include <libssh/callbacks.h>
@@ -577,7 +578,7 @@ void Session::loop() {
         auto fired = [&](int index) { return index >= 0 && fds[index].revents != 0; };
 
         if (fired(i_ssh)) {
-            if (ssh_event_dopoll(event_, 0) == SSH_ERROR || connection_lost()) {
+            if (drain_ssh_socket(event_) == SSH_ERROR || connection_lost()) {
                 K8PSH_DEBUG_LOG("server", "{}: connection ended: {}", peer_, ssh_get_error(ssh_));
                 client_vanished();
             }
