@@ -66,22 +66,24 @@ ClientOptions parse_client(const std::vector<std::string> &args) {
     app.add_flag("-s,--server", server, "Run as the server (same as k8pshd)");
     std::string install;
     app.add_option("--install", install, "Install to PATH and create the pod's keys (default /k8psh/bin/k8pshd)");
-    app.add_option("command", options.command, "Command and its arguments");
+    // No positional option: prefix_command() stops at the command word, so a later `-c` belongs
+    // to the remote program, not to us.
+    app.footer("Usage: k8psh [OPTIONS] [--] COMMAND [ARGS...]\n"
+               "Every word after the command goes to the remote program untouched.");
     app.prefix_command(true);
-    app.footer("Every word after the command goes to the remote program untouched.");
     run_parser(app, args);
     for (const auto &word : app.remaining()) {
         options.command.push_back(word);
     }
+    bool after_dashes = !options.command.empty() && options.command[0] == "--";
+    if (after_dashes) {
+        options.command.erase(options.command.begin());
+    }
     // prefix_command() hands an unknown option over as if it were the command; only `--`
     // may introduce a command that starts with a dash.
-    if (!options.command.empty() && is_option(options.command[0])) {
-        auto dashes = std::find(args.begin(), args.end(), "--");
-        auto first = std::find(args.begin(), args.end(), options.command[0]);
-        if (dashes == args.end() || dashes > first) {
-            std::cerr << "k8psh: unknown option " << options.command[0] << " (see --help)\n";
-            throw CliExit{2};
-        }
+    if (!options.command.empty() && is_option(options.command[0]) && !after_dashes) {
+        std::cerr << "k8psh: unknown option " << options.command[0] << " (see --help)\n";
+        throw CliExit{2};
     }
     if (options.force_tty && options.force_no_tty) {
         std::cerr << "k8psh: -t and -T contradict each other\n";

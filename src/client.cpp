@@ -121,6 +121,7 @@ private:
     ssh_channel_callbacks_struct callbacks_{};
     int exit_code_ = -1;
     bool closed_ = false;
+    std::uint64_t sent_total_ = 0;
 };
 
 RemoteRun::RequestResult RemoteRun::send_request(const std::string &relative_cwd, bool tty) {
@@ -217,9 +218,14 @@ void RemoteRun::loop(bool tty) {
             std::size_t want = window < sizeof buffer ? window : sizeof buffer;
             ssize_t n = read(0, buffer, want);
             if (n > 0) {
-                ssh_channel_write(channel_, buffer, static_cast<uint32_t>(n));
+                int sent = ssh_channel_write(channel_, buffer, static_cast<uint32_t>(n));
+                sent_total_ += static_cast<std::uint64_t>(sent > 0 ? sent : 0);
+                if (sent != n) {
+                    K8PSH_DEBUG_LOG("client", "short channel write: {} of {}", sent, n);
+                }
             } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
                 stdin_open = false;
+                K8PSH_DEBUG_LOG("client", "stdin ended after {} bytes", sent_total_);
                 ssh_channel_send_eof(channel_);
             }
         }

@@ -578,7 +578,7 @@ void Session::loop() {
         auto fired = [&](int index) { return index >= 0 && fds[index].revents != 0; };
 
         if (fired(i_ssh)) {
-            if (drain_ssh_socket(event_) == SSH_ERROR || connection_lost()) {
+            if (ssh_event_dopoll(event_, 0) == SSH_ERROR || connection_lost()) {
                 K8PSH_DEBUG_LOG("server", "{}: connection ended: {}", peer_, ssh_get_error(ssh_));
                 client_vanished();
             }
