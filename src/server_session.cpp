@@ -181,7 +181,8 @@ private:
     int exit_code_ = -1;
     bool kill_armed_ = false;
     bool closing_ = false;  // exit sent; waiting for the client to disconnect
-    Clock::time_point kill_deadline_{};  // also the linger deadline once closing
+    Clock::time_point kill_deadline_{};
+    Clock::time_point linger_deadline_{};  // closing: the client has until then to hang up
 };
 
 Session::~Session() {
@@ -532,7 +533,7 @@ void Session::send_exit() {
     // our receive queue would send a TCP reset, and a reset discards the tail of the output
     // still queued on the client's side.
     closing_ = true;
-    kill_deadline_ = Clock::now() + std::chrono::milliseconds(kCloseLingerMs);
+    linger_deadline_ = Clock::now() + std::chrono::milliseconds(kCloseLingerMs);
 }
 
 void Session::loop() {
@@ -567,9 +568,11 @@ void Session::loop() {
         if (!exec_requested_) {
             timeout = remaining_ms(login_deadline);
         }
-        if (kill_armed_ || closing_) {
-            int left = remaining_ms(kill_deadline_);
-            timeout = timeout < 0 ? left : std::min(timeout, left);
+        for (auto [armed, deadline] : {std::pair{kill_armed_, kill_deadline_}, std::pair{closing_, linger_deadline_}}) {
+            if (armed) {
+                int left = remaining_ms(deadline);
+                timeout = timeout < 0 ? left : std::min(timeout, left);
+            }
         }
         int ready = poll(fds, count, timeout);
         if (ready < 0 && errno != EINTR) {
@@ -590,7 +593,7 @@ void Session::loop() {
             }
         }
         if (closing_) {
-            if (vanished_ || channel_closed_ || Clock::now() >= kill_deadline_) {
+            if (vanished_ || channel_closed_ || Clock::now() >= linger_deadline_) {
                 done_ = true;
             }
             continue;
