@@ -2,13 +2,14 @@
 // points, so nothing here may touch the file system of the side that computes it.
 #include "workdir.h"
 
+#include <utility>
 #include <vector>
 
 namespace k8psh {
 namespace {
 
-// The components of an absolute path, with empty and `.` components dropped and `..` applied.
-std::vector<std::string> components(const std::string &path) {
+// The non-empty, non-`.` components of a path, in order, `..` kept as written.
+std::vector<std::string> split_path(const std::string &path) {
     std::vector<std::string> parts;
     size_t start = 0;
     while (start <= path.size()) {
@@ -16,15 +17,24 @@ std::vector<std::string> components(const std::string &path) {
         if (end == std::string::npos) {
             end = path.size();
         }
-        const std::string part = path.substr(start, end - start);
-        if (part == "..") {
-            if (!parts.empty()) {
-                parts.pop_back();
-            }
-        } else if (!part.empty() && part != ".") {
-            parts.push_back(part);
+        std::string part = path.substr(start, end - start);
+        if (!part.empty() && part != ".") {
+            parts.push_back(std::move(part));
         }
         start = end + 1;
+    }
+    return parts;
+}
+
+// The components of an absolute path with `..` applied.
+std::vector<std::string> components(const std::string &path) {
+    std::vector<std::string> parts;
+    for (auto &part : split_path(path)) {
+        if (part != "..") {
+            parts.push_back(std::move(part));
+        } else if (!parts.empty()) {
+            parts.pop_back();
+        }
     }
     return parts;
 }
@@ -76,22 +86,12 @@ std::string map_workdir(const std::string &base, const std::string &relative) {
     if (relative.find('\0') != std::string::npos) {
         throw WorkdirError("working directory contains a NUL byte");
     }
-    std::vector<std::string> parts;
-    size_t start = 0;
-    while (start <= relative.size()) {
-        size_t end = relative.find('/', start);
-        if (end == std::string::npos) {
-            end = relative.size();
-        }
-        const std::string part = relative.substr(start, end - start);
+    const std::vector<std::string> parts = split_path(relative);
+    for (const auto &part : parts) {
         // relative_workdir never produces `..`, so one can only be an attempt to climb out.
         if (part == "..") {
             throw WorkdirError("working directory \"" + relative + "\" escapes baseDirectory \"" + base + "\"");
         }
-        if (!part.empty() && part != ".") {
-            parts.push_back(part);
-        }
-        start = end + 1;
     }
     std::string root = without_trailing_slashes(base);
     if (parts.empty()) {
