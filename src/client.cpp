@@ -8,6 +8,7 @@
 #include "signals.h"
 #include "ssh_drain.h"
 #include "terminal.h"
+#include "wire.h"
 #include "workdir.h"
 
 #include <libssh/callbacks.h>
@@ -24,11 +25,9 @@
 namespace k8psh {
 namespace {
 
-// Longer exec strings travel in pieces (env requests) ahead of the exec request: one SSH
-// packet carries at most 256 KiB in libssh, and argv of link lines can exceed that.
-constexpr std::size_t kInlineExecBytes = 32u << 10;
-constexpr std::size_t kMaxExecBytes = 16u << 20;
-constexpr const char *kArgvPartName = "K8PSH_ARGV_PART";
+using wire::kArgvPartBytes;
+using wire::kArgvPartName;
+using wire::kMaxExecBytes;
 constexpr std::size_t kIoChunk = 64u << 10;
 
 int g_signal_pipe[2] = {-1, -1};
@@ -150,7 +149,7 @@ RemoteRun::RequestResult RemoteRun::send_request(const std::string &relative_cwd
         }
     }
     if (!relative_cwd.empty()) {
-        ssh_channel_request_env(channel_, "K8PSH_CWD", relative_cwd.c_str());
+        ssh_channel_request_env(channel_, wire::kCwdName, relative_cwd.c_str());
     }
     std::vector<std::string> argv{request_.command->name};
     argv.insert(argv.end(), request_.args.begin(), request_.args.end());
@@ -160,12 +159,12 @@ RemoteRun::RequestResult RemoteRun::send_request(const std::string &relative_cwd
         return RequestResult::TooLong;
     }
     std::size_t offset = 0;
-    while (exec.size() - offset > kInlineExecBytes) {
-        std::string part = exec.substr(offset, kInlineExecBytes);
+    while (exec.size() - offset > kArgvPartBytes) {
+        std::string part = exec.substr(offset, kArgvPartBytes);
         if (ssh_channel_request_env(channel_, kArgvPartName, part.c_str()) != SSH_OK) {
             return RequestResult::Refused;
         }
-        offset += kInlineExecBytes;
+        offset += kArgvPartBytes;
     }
     return ssh_channel_request_exec(channel_, exec.c_str() + offset) == SSH_OK ? RequestResult::Sent
                                                                                 : RequestResult::Refused;

@@ -8,6 +8,7 @@
 #include "server_pty.h"
 #include "signals.h"
 #include "ssh_drain.h"
+#include "wire.h"
 #include "workdir.h"
 
 #include <libssh/callbacks.h>
@@ -33,14 +34,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Bounds on what one client may make us hold (SPEC §3: at least 1 MiB of argv).
-constexpr std::size_t kMaxExecBytes = 16u << 20;
+using wire::kMaxExecBytes;
 constexpr std::size_t kMaxEnvRequests = 4096;
 constexpr std::size_t kIoChunk = 64u << 10;
 constexpr int kCloseLingerMs = 5000;
-// Long argv travels as env requests of this name before the exec request (one SSH packet
-// carries at most 256 KiB in libssh, less in other peers).
-constexpr const char *kArgvPartName = "K8PSH_ARGV_PART";
-constexpr const char *kCwdName = "K8PSH_CWD";
+using wire::kArgvPartName;
+using wire::kCwdName;
 
 std::string peer_of(int fd) {
     sockaddr_storage address{};
@@ -518,13 +517,15 @@ void Session::send_exit() {
         exit_code_ = refused_code_;
         ssh_channel_write_stderr(channel_, refusal_.data(), static_cast<uint32_t>(refusal_.size()));
         ssh_channel_request_send_exit_status(channel_, refused_code_);
-    } else if (WIFSIGNALED(wait_status_) && !ssh_name_of_signal(WTERMSIG(wait_status_)).empty()) {
-        exit_code_ = exit_code_of(wait_status_);
-        ssh_channel_request_send_exit_signal(channel_, ssh_name_of_signal(WTERMSIG(wait_status_)).c_str(),
-                                             WCOREDUMP(wait_status_) ? 1 : 0, "", "");
     } else {
         exit_code_ = exit_code_of(wait_status_);
-        ssh_channel_request_send_exit_status(channel_, exit_code_);
+        // A signal without an SSH name still reaches the client, as its 128+N exit status.
+        std::string signal = WIFSIGNALED(wait_status_) ? ssh_name_of_signal(WTERMSIG(wait_status_)) : "";
+        if (!signal.empty()) {
+            ssh_channel_request_send_exit_signal(channel_, signal.c_str(), WCOREDUMP(wait_status_) ? 1 : 0, "", "");
+        } else {
+            ssh_channel_request_send_exit_status(channel_, exit_code_);
+        }
     }
     // RFC 4254 order, after all output: exit status, EOF, close.
     ssh_channel_send_eof(channel_);
