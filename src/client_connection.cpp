@@ -1,5 +1,6 @@
 #include "client_connection.h"
 
+#include "crypto_init.h"
 #include "keys.h"
 #include "log.h"
 
@@ -96,6 +97,7 @@ ssh_session new_session(const ConnectTarget &target) {
 }  // namespace
 
 ssh_session connect_authenticated(const ConnectTarget &target) {
+    ensure_crypto_ready();
     std::string key_path = target.key_directory + "/" + kClientKey;
     try {
         std::string warning = check_private_key_file(key_path);

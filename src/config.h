@@ -43,6 +43,7 @@ struct Config {
     std::string path;              // the file it came from (as given)
     std::string base_directory;    // absolute after load_config; as written (or empty) after parse_config
     long connect_timeout_ms = 30000;  // negative: retry forever
+    long connection_reuse_ms = 30000;  // idle lifetime of a reuse master (reuse_master.h); <= 0: none
     std::optional<std::string> key_directory;
     std::vector<ServerSection> servers;  // sections without commands are dropped
 

@@ -80,6 +80,7 @@ private:
     std::vector<Word> read_words();
 
     void parse_setting(Config &config);
+    long parse_milliseconds(const std::string &key, const std::string &value, size_t offset) const;
     void parse_section(Config &config);
     void parse_command(Config &config);
     EnvEntry parse_entry(const Word &word) const;
@@ -94,6 +95,16 @@ private:
     std::map<std::string, int, std::less<>> command_lines_;
     std::vector<std::vector<EnvEntry>> section_env_;  // parallel to Config::servers while parsing
 };
+
+long Parser::parse_milliseconds(const std::string &key, const std::string &value, size_t offset) const {
+    char *end = nullptr;
+    errno = 0;
+    const long ms = std::strtol(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0' || errno == ERANGE || is_space(value[0]) || value[0] == '+') {
+        fail(offset, "invalid " + key + " \"" + value + "\": expecting an integer");
+    }
+    return ms;
+}
 
 void Parser::fail(size_t offset, const std::string &message) const {
     offset = std::min(offset, text_.size());
@@ -271,13 +282,9 @@ void Parser::parse_setting(Config &config) {
     if (key == "baseDirectory" || key == "workingDirectory") {  // workingDirectory: the older name
         config.base_directory = value;
     } else if (key == "connectTimeoutMs") {
-        char *end = nullptr;
-        errno = 0;
-        const long ms = std::strtol(value.c_str(), &end, 10);
-        if (value.empty() || *end != '\0' || errno == ERANGE || is_space(value[0]) || value[0] == '+') {
-            fail(value_offset, "invalid connectTimeoutMs \"" + value + "\": expecting an integer");
-        }
-        config.connect_timeout_ms = ms;
+        config.connect_timeout_ms = parse_milliseconds(key, value, value_offset);
+    } else if (key == "connectionReuseMs") {
+        config.connection_reuse_ms = parse_milliseconds(key, value, value_offset);
     } else if (key == "keyDirectory") {
         config.key_directory = value;
     } else {

@@ -9,11 +9,9 @@
 #include "install.h"
 #include "key_directory.h"
 #include "log.h"
+#include "process_title.h"
 #include "self_path.h"
 #include "server.h"
-
-#include <libssh/libssh.h>
-#include <openssl/crypto.h>
 
 #include <cstdio>
 #include <cstring>
@@ -108,14 +106,9 @@ int client_main(const std::vector<std::string> &args, const char *argv0) {
 }  // namespace
 
 int main(int argc, char **argv) {
+    remember_process_arguments(argc, argv);
     std::string face = base_name(argv[0]);
     std::vector<std::string> args(argv + 1, argv + argc);
-    // No openssl.cnf: nothing in it applies to us, reading it costs start-up time on every
-    // stub, and an image's own OpenSSL configuration must not change our crypto.
-    // Nor the table of every cipher and digest: libssh fetches the few it uses by name.
-    OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ADD_ALL_CIPHERS | OPENSSL_INIT_NO_ADD_ALL_DIGESTS,
-                        nullptr);
-    ssh_init();
     try {
         if (face == "k8pshd") {
             log::init("k8pshd");

@@ -2,6 +2,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "crypto_init.h"
 #include "exit_codes.h"
 #include "key_directory.h"
 #include "keys.h"
@@ -103,6 +104,8 @@ std::string load_keys(const std::string &directory, Listener &listener, ServerCo
     return "";
 }
 
+using Clock = std::chrono::steady_clock;
+
 class Server {
 public:
     Server(const ServerOptions &options, const Config &config, const ServerSection &section)
@@ -132,7 +135,9 @@ private:
     int shutdown_pipe_[2] = {-1, -1};
     int ended_fd_ = -1;   // eventfd: a session thread finished
     int signal_fd_ = -1;
-    std::atomic<long> active_{0};
+    std::atomic<long> active_{0};    // accepted connections
+    std::atomic<int> commands_{0};   // of them, those that requested a command (ServerContext)
+    std::atomic<Clock::rep> last_command_end_{Clock::now().time_since_epoch().count()};
 };
 
 int Server::open_listener(const std::string &key_directory) {
@@ -175,7 +180,10 @@ void Server::accept_one() {
     fcntl(ssh_get_fd(session), F_SETFD, FD_CLOEXEC);
     ++active_;
     std::thread([this, session] {
-        serve_session(session, context_);
+        if (serve_session(session, context_)) {
+            last_command_end_ = Clock::now().time_since_epoch().count();
+            --commands_;
+        }
         --active_;
         uint64_t one = 1;
         (void)!write(ended_fd_, &one, sizeof one);
@@ -242,28 +250,31 @@ int Server::run(const std::string &key_directory, const std::optional<std::strin
     context_.wait_for_commands = !options_.no_wait;
     context_.login_grace_ms = options_.login_grace_ms;
     context_.hangup_grace_ms = options_.hangup_grace_ms;
+    context_.commands = &commands_;
 
     spdlog::info("serving {} command(s) of '{}' on {}:{}", section_.commands.size(), section_.name,
                  options_.listen, section_.port);
-    using Clock = std::chrono::steady_clock;
-    auto idle_since = Clock::now();
     const int listen_fd = ssh_bind_get_fd(listener_.bind);
     for (;;) {
         bool full = options_.max_connections >= 0 && active_ >= options_.max_connections;
         // At the connection limit new clients wait in the listen backlog, not in our memory.
         pollfd fds[3] = {{full ? -1 : listen_fd, POLLIN, 0}, {signal_fd_, POLLIN, 0}, {ended_fd_, POLLIN, 0}};
+        // -t: idle means no command running, for MS since the last one ended.
         int timeout = -1;
-        if (options_.timeout_ms >= 0 && active_ == 0) {
-            auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - idle_since).count();
-            timeout = idle >= options_.timeout_ms ? 0 : static_cast<int>(options_.timeout_ms - idle);
+        bool idle = false;
+        if (options_.timeout_ms >= 0 && commands_ == 0) {
+            auto since = Clock::time_point(Clock::duration(last_command_end_.load()));
+            auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
+            idle = ms >= options_.timeout_ms;
+            timeout = idle ? 0 : static_cast<int>(options_.timeout_ms - ms);
+        }
+        if (idle) {
+            spdlog::info("idle for {} ms, exiting", options_.timeout_ms);
+            break;
         }
         int ready = poll(fds, 3, timeout);
         if (ready < 0 && errno != EINTR) {
             spdlog::error("poll: {}", strerror(errno));
-            break;
-        }
-        if (ready == 0 && active_ == 0 && options_.timeout_ms >= 0) {
-            spdlog::info("idle for {} ms, exiting", options_.timeout_ms);
             break;
         }
         if (fds[1].revents != 0) {
@@ -275,7 +286,6 @@ int Server::run(const std::string &key_directory, const std::optional<std::strin
         if (fds[2].revents != 0) {
             uint64_t count = 0;
             (void)!read(ended_fd_, &count, sizeof count);
-            idle_since = Clock::now();
             if (active_ == 0) {
                 malloc_trim(0);  // give a burst's session buffers back while idle
             }
@@ -307,6 +317,7 @@ void Server::shut_down() {
 }  // namespace
 
 int run_server(const std::vector<std::string> &args, const char *argv0) {
+    ensure_crypto_ready();
     ServerOptions options;
     Config config;
     std::string name;

@@ -74,8 +74,16 @@ public:
     Session &operator=(const Session &) = delete;
 
     void run();
+    bool ran_command() const { return exec_requested_; }
 
 private:
+    void begin_command() {
+        exec_requested_ = true;
+        if (context_.commands != nullptr) {
+            ++*context_.commands;  // the server lowers it again when this session has ended
+        }
+    }
+
     // libssh callbacks: static trampolines into the members below.
     static int auth_pubkey_cb(ssh_session, const char *, ssh_key key, char state, void *self) {
         return static_cast<Session *>(self)->on_auth_pubkey(key, state);
@@ -98,7 +106,7 @@ private:
         if (session->exec_requested_) {
             return SSH_ERROR;
         }
-        session->exec_requested_ = true;
+        session->begin_command();
         session->refuse(exit_code::kUnknownCommand,
                         std::string("no subsystems here (") + name + "); run one of: " + session->allowed_commands());
         return SSH_OK;
@@ -299,7 +307,7 @@ int Session::on_exec(const char *command) {
     if (exec_requested_) {
         return SSH_ERROR;
     }
-    exec_requested_ = true;
+    begin_command();
     argv_parts_.append(command);
     start_command(argv_parts_);
     argv_parts_.clear();
@@ -666,8 +674,10 @@ void Session::loop() {
 
 }  // namespace
 
-void serve_session(ssh_session session, const ServerContext &context) {
-    Session(session, context).run();
+bool serve_session(ssh_session session, const ServerContext &context) {
+    Session server_side(session, context);
+    server_side.run();
+    return server_side.ran_command();
 }
 
 }  // namespace k8psh

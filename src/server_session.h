@@ -21,9 +21,13 @@ struct ServerContext {
     int login_grace_ms = 10000;      // to authenticate and send exec
     int hangup_grace_ms = 5000;      // SIGHUP → SIGKILL for commands of vanished clients
     int shutdown_grace_ms = 10000;   // SIGTERM → SIGKILL for commands at shutdown
+    // Sessions with a command requested and not yet ended: the server's idle timeout (-t)
+    // counts from when this drops to 0; connections held open without a command (a reuse
+    // master's spare) are not work.
+    std::atomic<int> *commands = nullptr;
 };
 
-// Serves the accepted `session` to its end and frees it.
-void serve_session(ssh_session session, const ServerContext &context);
+// Serves the accepted `session` to its end and frees it. True when a command was requested.
+bool serve_session(ssh_session session, const ServerContext &context);
 
 }  // namespace k8psh

@@ -1,0 +1,22 @@
+#pragma once
+// A stub's side of connection reuse (reuse_master.h): hand the command to the master of its
+// container and wait for the exit code, forwarding the signals the stub receives.
+#include "remote_run.h"
+#include "reuse_socket.h"
+
+#include <optional>
+
+namespace k8psh {
+
+enum class MasterState { Served, Missing, Unavailable };
+
+struct MasterRun {
+    MasterState state = MasterState::Missing;  // Missing: start one; Unavailable: busy or exiting
+    RunOutcome outcome;                        // when Served
+};
+
+// Runs `request` through the master at `endpoint`. Signal numbers arrive as bytes on
+// `signal_fd` (the stub's self-pipe). Unless Served, nothing ran: the stub runs it itself.
+MasterRun run_via_master(const ReuseEndpoint &endpoint, const WireRequest &request, int signal_fd);
+
+}  // namespace k8psh

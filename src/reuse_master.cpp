@@ -1,0 +1,263 @@
+#include "reuse_master.h"
+
+#include "crypto_init.h"
+#include "exit_codes.h"
+#include "log.h"
+#include "process_title.h"
+#include "remote_run.h"
+
+#include <chrono>
+#include <csignal>
+#include <fcntl.h>
+#include <mutex>
+#include <poll.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace k8psh {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class Master {
+public:
+    Master(const ConnectTarget &target, long idle_ms, int listen_fd)
+        : target_(target), idle_ms_(idle_ms), listen_fd_(listen_fd), last_work_(Clock::now()) {
+        spare_target_ = target;
+        spare_target_.timeout_ms = 0;  // one attempt: a spare is an optimisation, never a wait
+        if (pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) {
+            wake_[0] = wake_[1] = -1;
+        }
+    }
+    void serve();
+
+private:
+    void handle(int client);
+    RunOutcome run(ssh_session session, const WireRequest &request, const RunIo &io);
+    ssh_session take_spare();
+    void wake() { (void)!write(wake_[1], "w", 1); }
+
+    ConnectTarget target_;
+    ConnectTarget spare_target_;
+    long idle_ms_;
+    int listen_fd_;
+    int wake_[2] = {-1, -1};
+
+    std::mutex mutex_;  // guards what follows: the handler threads share it with serve()
+    ssh_session spare_ = nullptr;
+    bool spare_wanted_ = true;
+    int running_ = 0;
+    Clock::time_point last_work_;
+};
+
+ssh_session Master::take_spare() {
+    std::lock_guard lock(mutex_);
+    ssh_session session = spare_;
+    spare_ = nullptr;
+    spare_wanted_ = true;
+    return session;
+}
+
+void Master::serve() {
+    for (;;) {
+        bool connect_spare = false;
+        int spare_fd = -1;
+        int timeout = -1;
+        {
+            std::lock_guard lock(mutex_);
+            connect_spare = spare_ == nullptr && spare_wanted_;
+            spare_fd = spare_ != nullptr ? ssh_get_fd(spare_) : -1;
+            if (running_ == 0) {
+                auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - last_work_).count();
+                if (idle >= idle_ms_) {
+                    K8PSH_DEBUG_LOG("reuse", "idle for {} ms: exiting", idle);
+                    break;
+                }
+                timeout = static_cast<int>(idle_ms_ - idle);
+            }
+        }
+        if (connect_spare) {
+            ssh_session session = nullptr;
+            try {
+                session = connect_authenticated(spare_target_);
+                K8PSH_DEBUG_LOG("reuse", "spare connection ready");
+            } catch (const ConnectError &error) {
+                K8PSH_DEBUG_LOG("reuse", "no spare connection: {}", error.message);
+            }
+            std::lock_guard lock(mutex_);
+            spare_wanted_ = false;  // after a failure, try again when a run has finished
+            if (session == nullptr && running_ == 0) {
+                break;  // the server is gone (or refuses us): nothing to keep warm for it
+            }
+            spare_ = session;
+            continue;
+        }
+        pollfd fds[3] = {{listen_fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}, {spare_fd, POLLIN, 0}};
+        if (poll(fds, 3, timeout) < 0 && errno != EINTR) {
+            break;
+        }
+        if (fds[1].revents != 0) {
+            char drain[64];
+            while (read(wake_[0], drain, sizeof drain) > 0) {
+            }
+        }
+        if (fds[2].revents != 0) {
+            // The server never speaks first on an idle connection: this is its hang-up (login
+            // grace, restart). Replace the spare.
+            std::lock_guard lock(mutex_);
+            if (spare_ != nullptr && ssh_get_fd(spare_) == spare_fd) {
+                K8PSH_DEBUG_LOG("reuse", "spare connection closed by the server");
+                ssh_free(spare_);
+                spare_ = nullptr;
+                spare_wanted_ = true;
+            }
+        }
+        if (fds[0].revents != 0) {
+            int client = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+            if (client >= 0) {
+                std::lock_guard lock(mutex_);
+                ++running_;
+                std::thread([this, client] { handle(client); }).detach();
+            }
+        }
+    }
+    std::lock_guard lock(mutex_);
+    if (spare_ != nullptr) {
+        ssh_disconnect(spare_);
+        ssh_free(spare_);
+        spare_ = nullptr;
+    }
+}
+
+RunOutcome Master::run(ssh_session session, const WireRequest &request, const RunIo &io) {
+    RunOutcome outcome;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        if (session == nullptr) {
+            try {
+                session = connect_authenticated(target_);
+            } catch (const ConnectError &error) {
+                return {exit_code::kConnection, error.message};
+            }
+        }
+        outcome = run_on_session(session, request, io, target_.server_name);
+        bool stale_spare = outcome.channel_refused && attempt == 0;
+        ssh_disconnect(session);
+        ssh_free(session);
+        session = nullptr;
+        if (!stale_spare) {
+            break;  // the command ran (or was refused by the server itself): never twice
+        }
+        K8PSH_DEBUG_LOG("reuse", "connection went stale, running on a new one");
+    }
+    return outcome;
+}
+
+void Master::handle(int client) {
+    int fds[3] = {-1, -1, -1};
+    ucred peer{};
+    socklen_t size = sizeof peer;
+    // The directory is already private; the check keeps that true even if it were not.
+    bool ours = getsockopt(client, SOL_SOCKET, SO_PEERCRED, &peer, &size) == 0 && peer.uid == geteuid();
+    if (ours) {
+        if (auto request = receive_reuse_request(client, fds); request.has_value()) {
+            if (send(client, &kAccepted, 1, MSG_NOSIGNAL) == 1) {
+                RunOutcome outcome = run(take_spare(), *request, RunIo{fds[0], fds[1], fds[2], client, true});
+                wake();  // a new spare, while the stub prints and exits
+                std::string result = encode_result(outcome.code, outcome.error);
+                (void)!send(client, result.data(), result.size(), MSG_NOSIGNAL);
+            }
+        }
+    }
+    for (int fd : fds) {
+        if (fd >= 0) {
+            close(fd);
+        }
+    }
+    close(client);
+    std::lock_guard lock(mutex_);
+    --running_;
+    last_work_ = Clock::now();
+    spare_wanted_ = true;
+    wake();
+}
+
+// The master's process: detached from the stub's session, terminal and files.
+[[noreturn]] void become_master(const ReuseEndpoint &endpoint, const ConnectTarget &target, long idle_ms) {
+    sigset_t all;
+    sigemptyset(&all);
+    sigprocmask(SIG_SETMASK, &all, nullptr);
+    for (int signal : {SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) {
+        std::signal(signal, SIG_DFL);
+    }
+    std::signal(SIGPIPE, SIG_IGN);  // a stub's stdout that went away is an error code, not our death
+    std::signal(SIGHUP, SIG_IGN);
+    set_process_title("k8psh-reuse master for " + target.server_name + " at " + target.host + ":" +
+                      std::to_string(target.port));
+    if (chdir("/") != 0) {
+        _exit(0);
+    }
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0) {
+        _exit(0);
+    }
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+    if (log::debug_enabled("reuse")) {
+        // Nobody reads our stderr: debug lines go beside the socket instead.
+        int log_fd = open((endpoint.socket + ".log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+                          0600);
+        if (log_fd >= 0) {
+            dup2(log_fd, 2);
+        }
+    }
+    closefrom(3);
+
+    int lock = open(endpoint.lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
+        _exit(0);  // another master serves this endpoint
+    }
+    // Holding the lock, a socket file left here is a dead master's.
+    unlink(endpoint.socket.c_str());
+    int listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    endpoint.socket.copy(address.sun_path, sizeof address.sun_path - 1);
+    if (listen_fd < 0 || bind(listen_fd, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0 ||
+        listen(listen_fd, SOMAXCONN) != 0) {
+        _exit(0);
+    }
+    K8PSH_DEBUG_LOG("reuse", "master for {}:{} listening on {}", target.host, target.port, endpoint.socket);
+    ensure_crypto_ready();
+    // Never destroyed: a handler thread may still be leaving its last critical section.
+    auto *master = new Master(target, idle_ms, listen_fd);
+    master->serve();
+    // Unlinked before closing: a stub connecting now finds no socket and runs on its own.
+    unlink(endpoint.socket.c_str());
+    close(listen_fd);
+    _exit(0);
+}
+
+}  // namespace
+
+void start_reuse_master(const ReuseEndpoint &endpoint, const ConnectTarget &target, long idle_ms) {
+    pid_t child = fork();
+    if (child < 0) {
+        return;
+    }
+    if (child == 0) {
+        // Twice, so the master is nobody's child: the stub's shell never waits for it.
+        if (setsid() < 0 || fork() != 0) {
+            _exit(0);
+        }
+        become_master(endpoint, target, idle_ms);
+    }
+    while (waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
+    }
+}
+
+}  // namespace k8psh
