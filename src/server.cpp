@@ -13,6 +13,7 @@
 
 #include <libssh/libssh.h>
 #include <libssh/server.h>
+#include <openssl/crypto.h>
 
 #include <atomic>
 #include <optional>
@@ -184,6 +185,9 @@ void Server::accept_one() {
             last_command_end_ = Clock::now().time_since_epoch().count();
             --commands_;
         }
+        // This thread's OpenSSL state (its random generators) goes now, not in a thread-exit
+        // handler that may still be running when the last session lets the server exit.
+        OPENSSL_thread_stop();
         --active_;
         uint64_t one = 1;
         (void)!write(ended_fd_, &one, sizeof one);

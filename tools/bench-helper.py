@@ -50,13 +50,20 @@ def write_json(path, data):
 
 
 def spawn(argv, stdin_fd, stdout_fd, stderr_fd):
-    """posix_spawn with the three standard streams given: the lightest way to start a process."""
+    """posix_spawn with the three standard streams given: the lightest way to start a process.
+    Leading NAME=VALUE words set the environment of that process only (as env(1) would, without
+    the extra exec that would distort a latency figure)."""
+    env = os.environ
+    while argv and "=" in argv[0] and not argv[0].startswith("/"):
+        name, value = argv[0].split("=", 1)
+        env = dict(env, **{name: value})
+        argv = argv[1:]
     actions = [
         (os.POSIX_SPAWN_DUP2, stdin_fd, 0),
         (os.POSIX_SPAWN_DUP2, stdout_fd, 1),
         (os.POSIX_SPAWN_DUP2, stderr_fd, 2),
     ]
-    return os.posix_spawn(argv[0], argv, os.environ, file_actions=actions)
+    return os.posix_spawn(argv[0], argv, env, file_actions=actions)
 
 
 def run_once(argv, null_fd, err_fd):
@@ -332,7 +339,8 @@ def cmd_report(args):
     out("run in interleaved rounds (same conditions for the ratios); back-to-back local runs and ssh on their own.")
     out(f"  {'path':<34}{'runs':>6}{'min':>9}{'p50':>9}{'p90':>9}{'p99':>9}{'fail':>6}")
     rows = [("local /bin/true, back-to-back", "lat_local_seq"), ("local /bin/true (floor)", "lat_local"),
-            ("k8psh stub", "lat_k8psh"),
+            ("k8psh stub (default: reuse master)", "lat_k8psh"),
+            ("k8psh stub, own connection", "lat_k8psh_direct"),
             ("dbclient -> dropbear", "lat_dropbear"), ("OpenSSH ssh -> sshd", "lat_ssh")]
     for label, key in rows:
         v = lat(key)
@@ -391,6 +399,8 @@ def cmd_report(args):
     mem_row("VmRSS idle, after one session", first)
     mem_row("VmRSS idle, after the load runs", idle_after)
     mem_row(f"VmRSS with {sessions.get('sessions_seen', '?')} concurrent sessions open", sessions)
+    if r.get("mem_master"):
+        mem_row("client side: reuse master, idle after the load", r["mem_master"])
     out(f"  {'VmRSS max sampled during the k8psh load':<46}{fmt(mib(load.get('server_VmRSS_max_kib'))):>7} MiB"
         f"   threads max {load.get('server_Threads_max', '-')}")
     out(f"  {'VmHWM (peak over the whole run)':<46}{fmt(mib(idle_after.get('VmHWM_kib'))):>7} MiB")
