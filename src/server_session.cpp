@@ -79,6 +79,7 @@ public:
 private:
     void begin_command() {
         exec_requested_ = true;
+        command_started_ = Clock::now();
         if (context_.commands != nullptr) {
             ++*context_.commands;  // the server lowers it again when this session has ended
         }
@@ -156,6 +157,7 @@ private:
 
     std::string peer_;
     Clock::time_point started_ = Clock::now();
+    Clock::time_point command_started_{};  // the log's duration: a reused connection may wait first
     int auth_failures_ = 0;
     bool exec_requested_ = false;
     bool channel_closed_ = false;
@@ -237,7 +239,7 @@ void Session::run() {
     ssh_event_add_session(event_, ssh_);
     loop();
     if (exec_requested_) {
-        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count();
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - command_started_).count();
         std::string result = exit_code_ >= 0 ? "exit " + std::to_string(exit_code_)
                                              : std::string(vanished_ ? "client vanished" : "aborted");
         spdlog::info("{} {} {} {}ms in={} out={}", peer_, command_name_, result, ms, bytes_in_, bytes_out_);
