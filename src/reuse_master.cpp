@@ -9,6 +9,7 @@
 #include <chrono>
 #include <csignal>
 #include <fcntl.h>
+#include <malloc.h>
 #include <mutex>
 #include <poll.h>
 #include <sys/file.h>
@@ -179,7 +180,9 @@ void Master::handle(int client) {
     }
     close(client);
     std::lock_guard lock(mutex_);
-    --running_;
+    if (--running_ == 0) {
+        malloc_trim(0);  // a burst's buffers and thread stacks' heap go back while idle
+    }
     last_work_ = Clock::now();
     spare_wanted_ = true;
     wake();
