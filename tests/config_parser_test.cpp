@@ -166,6 +166,13 @@ TEST(ConfigSettings, AllKeys) {
     EXPECT_EQ(parse("connectTimeoutMs = 250").connect_timeout_ms, 250);
 }
 
+TEST(ConfigSettings, ConnectionReuse) {
+    EXPECT_EQ(parse("").connection_reuse_ms, 30000);
+    EXPECT_EQ(parse("connectionReuseMs = 0").connection_reuse_ms, 0);
+    EXPECT_EQ(parse("connectionReuseMs = 120000").connection_reuse_ms, 120000);
+    expect_error("connectionReuseMs = on", 1, 21, "invalid connectionReuseMs \"on\": expecting an integer");
+}
+
 TEST(ConfigSettings, OlderWorkingDirectoryNameAndLastWins) {
     EXPECT_EQ(parse("workingDirectory = rel/dir").base_directory, "rel/dir");
     EXPECT_EQ(parse("workingDirectory = a\nbaseDirectory = b").base_directory, "b");
