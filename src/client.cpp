@@ -8,7 +8,6 @@
 #include "remote_run.h"
 #include "reuse_client.h"
 #include "reuse_master.h"
-#include "signals.h"
 #include "wire.h"
 #include "workdir.h"
 
