@@ -33,10 +33,20 @@ void run_parser(CLI::App &app, const std::vector<std::string> &args) {
 
 bool is_option(const std::string &word) { return word.size() > 1 && word[0] == '-'; }
 
+// Client options whose value is the next word (`-c FILE`): that word is not the command.
+bool takes_value(const std::string &word) { return word == "-c" || word == "--config" || word == "--keys"; }
+
 }  // namespace
 
 Face client_face(const std::vector<std::string> &args) {
-    for (const auto &word : args) {
+    // Upstream accepts its options in any order (`k8psh -c FILE --server -n NAME`): skip each
+    // option's value while looking for the face.
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string &word = args[i];
+        if (takes_value(word)) {
+            ++i;
+            continue;
+        }
         if (word == "--") {
             break;
         }
@@ -102,7 +112,7 @@ ServerOptions parse_server(const std::vector<std::string> &args) {
     app.add_option("-c,--config", options.config, "Configuration file (else $K8PSH_CONFIG, else ./k8psh.conf)");
     app.add_option("-n,--name", options.name, "Server name (else $K8PSH_NAME, else the hostname)");
     app.add_option("-e,--executable-directory", options.executable_directory,
-                   "Where stubs are written (default: the binary's directory)");
+                   "Where stubs are written (default: the current directory, as upstream)");
     app.add_flag("-d,--disable-client-executables", options.disable_client_executables, "Write no stubs");
     app.add_flag("-k,--keep-client-executables", options.keep_client_executables, "Keep stubs at exit");
     app.add_flag("-l,--generate-local-executables", options.generate_local_executables,
@@ -137,6 +147,9 @@ InstallOptions parse_install(const std::vector<std::string> &args) {
     app.add_option("--install", destination, "Destination of the binary (default /k8psh/bin/k8pshd)")
         ->expected(0, 1);
     app.add_flag("--regenerate-keys", options.regenerate_keys, "Replace existing keys");
+    // Accepted as upstream does (`k8psh -c FILE --install PATH`): installing reads no configuration.
+    std::string unused_config;
+    app.add_option("-c,--config", unused_config, "Accepted and ignored: installing reads no configuration");
     app.add_option("--key-owner", options.key_owner, "UID[:GID] to own the keys");
     run_parser(app, args);
     if (!destination.empty() && !destination.front().empty()) {

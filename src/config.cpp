@@ -92,18 +92,27 @@ EnvLookup process_env() {
     };
 }
 
+const Command *ServerSection::find_command(std::string_view name) const {
+    const Command *found = nullptr;
+    for (const Command &command : commands) {
+        if (command.name == name) {
+            found = &command;
+        }
+    }
+    return found;
+}
+
 const Command *Config::find_command(std::string_view name, const ServerSection **section) const {
+    const Command *found = nullptr;
     for (const ServerSection &server : servers) {
-        for (const Command &command : server.commands) {
-            if (command.name == name) {
-                if (section != nullptr) {
-                    *section = &server;
-                }
-                return &command;
+        if (const Command *command = server.find_command(name); command != nullptr) {
+            found = command;
+            if (section != nullptr) {
+                *section = &server;
             }
         }
     }
-    return nullptr;
+    return found;
 }
 
 const ServerSection *Config::find_server(std::string_view name) const {

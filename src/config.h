@@ -37,6 +37,9 @@ struct ServerSection {
     int port = 0;
     std::vector<std::string> options;  // server options written on the section line, e.g. "--timeout=100"
     std::vector<Command> commands;
+
+    // The definition this server runs: the later one when a name is listed twice.
+    const Command *find_command(std::string_view name) const;
 };
 
 struct Config {
@@ -46,8 +49,10 @@ struct Config {
     long connection_reuse_ms = 30000;  // idle lifetime of a reuse master (reuse_master.h); <= 0: none
     std::optional<std::string> key_directory;
     std::vector<ServerSection> servers;  // sections without commands are dropped
+    std::vector<std::string> warnings;   // "FILE:LINE: …", e.g. a command defined twice (k8pshd and --check print them)
 
-    // The command and the section that exposes it, or nullptr.
+    // The command and the section that exposes it, or nullptr. A name listed twice resolves to
+    // its later definition, as upstream's client does.
     const Command *find_command(std::string_view name, const ServerSection **section = nullptr) const;
     const ServerSection *find_server(std::string_view name) const;
 };

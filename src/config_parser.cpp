@@ -361,9 +361,13 @@ void Parser::parse_command(Config &config) {
         fail(name.offset, "empty command name");
     }
     const int line = static_cast<int>(std::count(text_.begin(), text_.begin() + name.offset, '\n')) + 1;
-    if (auto [it, added] = command_lines_.emplace(name.text, line); !added) {
-        fail(name.offset,
-             "duplicate command \"" + name.text + "\" (first defined at line " + std::to_string(it->second) + ")");
+    // Upstream accepts a command listed twice (its own test configuration does it) and the later
+    // definition wins; that stays, with a warning naming both places.
+    if (auto [it, added] = command_lines_.try_emplace(name.text, line); !added) {
+        config.warnings.push_back(path_ + ":" + std::to_string(line) + ": command \"" + name.text +
+                                  "\" is defined again (first at " + path_ + ":" + std::to_string(it->second) +
+                                  "); the later definition is used");
+        it->second = line;
     }
 
     Command command;

@@ -22,6 +22,32 @@ std::string lower(std::string_view text) {
     return out;
 }
 
+// Upstream's K8PSH_DEBUG names its source files; each turns on the nearest components here,
+// so a migrating team's `K8PSH_DEBUG=Process,Main` still shows something useful.
+void add_component(std::vector<std::string> &components, const std::string &name) {
+    static const struct {
+        const char *upstream;
+        const char *ours[3];
+    } kUpstreamNames[] = {
+        {"main", {"client", "server", nullptr}},
+        {"k8psh", {"client", "server", nullptr}},
+        {"process", {"client", "server", nullptr}},
+        {"socket", {"client", "server", "reuse"}},
+        {"configuration", {"config", nullptr, nullptr}},
+        {"utilities", {"config", nullptr, nullptr}},
+    };
+    components.push_back(name);
+    for (const auto &entry : kUpstreamNames) {
+        if (name == entry.upstream) {
+            for (const char *ours : entry.ours) {
+                if (ours != nullptr) {
+                    components.emplace_back(ours);
+                }
+            }
+        }
+    }
+}
+
 }  // namespace
 
 void init(std::string_view face) {
@@ -45,7 +71,7 @@ void init(std::string_view face) {
                 if (name == "all") {
                     g_all = true;
                 }
-                g_components.push_back(name);
+                add_component(g_components, name);
             }
             item.clear();
             if (*p == '\0') {

@@ -93,6 +93,9 @@ int client_main(const std::vector<std::string> &args, const char *argv0) {
             spdlog::error("{}", error.what());
             return exit_code::kUsage;
         }
+        for (const auto &warning : config.warnings) {
+            spdlog::warn("{}", warning);  // only here and in k8pshd: stubs stay silent
+        }
         return check_servers(config, resolve_key_directory(options.keys, config, argv0));
     }
     if (options.command.empty()) {

@@ -1,7 +1,11 @@
 #include "process.h"
 
+#include "executable_lookup.h"
+
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
+#include <optional>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/syscall.h>
@@ -107,8 +111,20 @@ bool spawn_command(const SpawnRequest &request, Child &child, SpawnFailure &fail
     }
     envp.push_back(nullptr);
 
+    std::optional<std::string> command_path;
+    for (const auto &[name, value] : request.env) {
+        if (name == "PATH") {
+            command_path = value;
+        }
+    }
+    const char *server_path = std::getenv("PATH");
+    ExecutableLookup executable = find_executable(request.argv[0], command_path,
+                                                  server_path != nullptr ? server_path : "/usr/local/bin:/usr/bin:/bin");
+    if (executable.path.empty()) {
+        return fail(executable.error);
+    }
     pid_t pid = -1;
-    int rc = posix_spawnp(&pid, argv[0], &setup.actions, &setup.attr, argv.data(), envp.data());
+    int rc = posix_spawn(&pid, executable.path.c_str(), &setup.actions, &setup.attr, argv.data(), envp.data());
     if (rc != 0) {
         return fail(rc);
     }

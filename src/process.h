@@ -9,7 +9,7 @@
 namespace k8psh {
 
 struct SpawnRequest {
-    std::vector<std::string> argv;                            // argv[0] is looked up in the server's PATH
+    std::vector<std::string> argv;                            // argv[0]: see executable_lookup.h
     std::vector<std::pair<std::string, std::string>> env;     // exactly the command's environment
     std::string directory;                                    // working directory
     std::string pty_path;  // non-empty: stdin/stdout/stderr are this terminal, which becomes the controlling one

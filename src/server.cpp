@@ -345,13 +345,17 @@ int run_server(const std::vector<std::string> &args, const char *argv0) {
         spdlog::error("{}", error.what());
         return exit_code::kUsage;
     }
+    for (const auto &warning : config.warnings) {
+        spdlog::warn("{}", warning);
+    }
     const ServerSection *section = config.find_server(name);
 
     std::string self = self_path(argv0);
     std::vector<std::string> stubs;
     if (!options.disable_client_executables) {
         StubOptions stub_options;
-        stub_options.directory = options.executable_directory.value_or(directory_of(self));
+        // Upstream writes stubs into the current directory unless told otherwise.
+        stub_options.directory = options.executable_directory.value_or(".");
         stub_options.target = self;
         stub_options.local_server = name;
         stub_options.include_local = options.generate_local_executables;

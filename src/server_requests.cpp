@@ -112,7 +112,9 @@ void Session::on_signal(const char *name) {
 std::string Session::allowed_commands() const {
     std::string list;
     for (const auto &command : context_.section->commands) {
-        list += (list.empty() ? "" : ", ") + command.name;
+        if (context_.section->find_command(command.name) == &command) {  // each name once
+            list += (list.empty() ? "" : ", ") + command.name;
+        }
     }
     return list;
 }
@@ -138,12 +140,7 @@ void Session::start_command(const std::string &exec_string) {
         refuse(exit_code::kUnknownCommand, "no shell here; run one of: " + allowed_commands());
         return;
     }
-    const Command *command = nullptr;
-    for (const auto &candidate : context_.section->commands) {
-        if (candidate.name == words[0]) {
-            command = &candidate;
-        }
-    }
+    const Command *command = context_.section->find_command(words[0]);
     if (command == nullptr) {
         refuse(exit_code::kUnknownCommand, "unknown command '" + words[0] + "' on server '" +
                                                context_.section->name + "'; allowed: " + allowed_commands());

@@ -40,6 +40,11 @@ std::vector<std::string> write_stubs(const Config &config, const StubOptions &op
             continue;
         }
         for (const auto &command : server.commands) {
+            // A name listed twice gets one stub, for the definition clients use (the later one):
+            // a later local definition means the command runs here, so no stub.
+            if (config.find_command(command.name) != &command) {
+                continue;
+            }
             std::string path = options.directory + "/" + command.name;
             struct stat info {};
             bool exists = lstat(path.c_str(), &info) == 0;
