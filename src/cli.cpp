@@ -121,8 +121,12 @@ ServerOptions parse_server(const std::vector<std::string> &args) {
                  "Replace existing files with stubs");
     app.add_flag("-b,--background", options.background, "Detach once listening");
     app.add_option("-p,--pidfile", options.pidfile, "PID file (default /run/k8pshd.pid with -b)");
-    app.add_option("-t,--timeout", options.timeout_ms, "Exit after this many idle milliseconds (-1: never)");
-    app.add_option("-m,--max-connections", options.max_connections, "Concurrent sessions (-1: unlimited)");
+    app.add_option("-t,--timeout", options.timeout_ms,
+                   "Exit this many milliseconds after starting, once running commands end (-1: never)");
+    app.add_option("--idle-timeout", options.idle_timeout_ms,
+                   "Exit after this many milliseconds without a command running (-1: never)");
+    app.add_option("-m,--max-connections", options.max_connections,
+                   "Exit after serving this many commands; later ones are refused (-1: no limit)");
     app.add_flag("-w,--no-wait", options.no_wait, "Do not wait for running commands at shutdown");
     app.add_flag("-i,--ignore-invalid-arguments", options.ignore_invalid_arguments, "Ignore unknown options");
     app.add_option("--keys", options.keys, "Key directory");

@@ -37,8 +37,9 @@ struct ServerOptions {
     bool background = false;
     bool no_wait = false;
     bool ignore_invalid_arguments = false;
-    long timeout_ms = -1;
-    long max_connections = -1;
+    long timeout_ms = -1;       // -t: exit this long after start (upstream's meaning)
+    long idle_timeout_ms = -1;  // --idle-timeout: exit this long after the last command ended
+    long max_connections = -1;  // -m: exit after this many commands (upstream counted connections)
     int login_grace_ms = 10000;
     int hangup_grace_ms = 5000;
 };

@@ -2,6 +2,8 @@
 // base directory, `${NAME}` expansion, lookups.
 #include "config.h"
 
+#include "log.h"
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -79,6 +81,7 @@ Config load_config(const std::string &path) {
         absolute.pop_back();
     }
     config.base_directory = absolute;
+    K8PSH_DEBUG_LOG("config", "{}: {} server(s), base directory {}", path, config.servers.size(), absolute);
     return config;
 }
 

@@ -15,6 +15,7 @@
 #include <libssh/server.h>
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <atomic>
 #include <optional>
 #include <cerrno>
@@ -138,6 +139,7 @@ private:
     int signal_fd_ = -1;
     std::atomic<long> active_{0};    // accepted connections
     std::atomic<int> commands_{0};   // of them, those that requested a command (ServerContext)
+    std::atomic<long> started_{0};   // commands started, for -m
     std::atomic<Clock::rep> last_command_end_{Clock::now().time_since_epoch().count()};
 };
 
@@ -255,26 +257,52 @@ int Server::run(const std::string &key_directory, const std::optional<std::strin
     context_.login_grace_ms = options_.login_grace_ms;
     context_.hangup_grace_ms = options_.hangup_grace_ms;
     context_.commands = &commands_;
+    context_.max_commands = options_.max_connections;
+    context_.started = &started_;
+    context_.wake_fd = ended_fd_;
 
     spdlog::info("serving {} command(s) of '{}' on {}:{}", section_.commands.size(), section_.name,
                  options_.listen, section_.port);
-    const int listen_fd = ssh_bind_get_fd(listener_.bind);
+    int listen_fd = ssh_bind_get_fd(listener_.bind);
+    const auto started = Clock::now();
+    std::string leaving;  // why the server stopped accepting; it exits once no command runs
     for (;;) {
-        bool full = options_.max_connections >= 0 && active_ >= options_.max_connections;
-        // At the connection limit new clients wait in the listen backlog, not in our memory.
-        pollfd fds[3] = {{full ? -1 : listen_fd, POLLIN, 0}, {signal_fd_, POLLIN, 0}, {ended_fd_, POLLIN, 0}};
-        // -t: idle means no command running, for MS since the last one ended.
-        int timeout = -1;
-        bool idle = false;
-        if (options_.timeout_ms >= 0 && commands_ == 0) {
-            auto since = Clock::time_point(Clock::duration(last_command_end_.load()));
-            auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
-            idle = ms >= options_.timeout_ms;
-            timeout = idle ? 0 : static_cast<int>(options_.timeout_ms - ms);
+        // -m: once the last allowed command has started. -t, upstream's meaning: the server's
+        // whole life, counted from its start. Either way new connections find nothing
+        // listening (as with upstream's exited server), and commands already running finish
+        // undisturbed (-w: they are killed).
+        auto age = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+        if (leaving.empty() && options_.max_connections >= 0 && started_ >= options_.max_connections) {
+            leaving = "served " + std::to_string(options_.max_connections) + " command(s) (--max-connections)";
+        } else if (leaving.empty() && options_.timeout_ms >= 0 && age >= options_.timeout_ms) {
+            leaving = "timeout of " + std::to_string(options_.timeout_ms) + " ms reached";
         }
-        if (idle) {
-            spdlog::info("idle for {} ms, exiting", options_.timeout_ms);
-            break;
+        if (!leaving.empty()) {
+            if (listen_fd >= 0) {
+                ssh_bind_free(listener_.bind);
+                listener_.bind = nullptr;
+                listen_fd = -1;
+            }
+            if (commands_ == 0 || options_.no_wait) {
+                spdlog::info("{}, exiting", leaving);
+                break;
+            }
+        }
+        pollfd fds[3] = {{listen_fd, POLLIN, 0}, {signal_fd_, POLLIN, 0}, {ended_fd_, POLLIN, 0}};
+        int timeout = -1;
+        if (leaving.empty() && options_.timeout_ms >= 0) {
+            timeout = static_cast<int>(std::min<long long>(options_.timeout_ms - age, 24LL * 3600 * 1000));
+        }
+        // --idle-timeout: no command running, for MS since the last one ended.
+        if (leaving.empty() && options_.idle_timeout_ms >= 0 && commands_ == 0) {
+            auto since = Clock::time_point(Clock::duration(last_command_end_.load()));
+            auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
+            if (idle >= options_.idle_timeout_ms) {
+                spdlog::info("idle for {} ms, exiting", options_.idle_timeout_ms);
+                break;
+            }
+            int remaining = static_cast<int>(std::min<long long>(options_.idle_timeout_ms - idle, 24LL * 3600 * 1000));
+            timeout = timeout < 0 ? remaining : std::min(timeout, remaining);
         }
         int ready = poll(fds, 3, timeout);
         if (ready < 0 && errno != EINTR) {
@@ -307,8 +335,10 @@ int Server::run(const std::string &key_directory, const std::optional<std::strin
 
 void Server::shut_down() {
     // Stop accepting, tell every session (their commands get SIGTERM), wait for them to end.
-    ssh_bind_free(listener_.bind);
-    listener_.bind = nullptr;
+    if (listener_.bind != nullptr) {
+        ssh_bind_free(listener_.bind);
+        listener_.bind = nullptr;
+    }
     (void)!write(shutdown_pipe_[1], "x", 1);
     while (active_ > 0) {
         pollfd fd{ended_fd_, POLLIN, 0};

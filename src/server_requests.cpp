@@ -174,6 +174,19 @@ void Session::start_command(const std::string &exec_string) {
         }
         request.pty_path = pty_.slave_path();
     }
+    if (context_.max_commands >= 0) {
+        long number = ++*context_.started;
+        if (number > context_.max_commands) {
+            refuse(exit_code::kConnection, "server '" + context_.section->name + "' has run its " +
+                                               std::to_string(context_.max_commands) +
+                                               " command(s) (--max-connections) and is exiting");
+            return;
+        }
+        if (number == context_.max_commands) {
+            uint64_t one = 1;
+            (void)!write(context_.wake_fd, &one, sizeof one);
+        }
+    }
     SpawnFailure failure;
     if (!spawn_command(request, child_, failure)) {
         refuse(failure.exit_code, "cannot execute '" + request.argv[0] + "' in " + request.directory + ": " +

@@ -25,6 +25,12 @@ struct ServerContext {
     // counts from when this drops to 0; connections held open without a command (a reuse
     // master's spare) are not work.
     std::atomic<int> *commands = nullptr;
+    // -m: how many commands this server runs in its life (-1: no limit). `started` counts them;
+    // the one that reaches the limit wakes the server (`wake_fd`, an eventfd) so it stops
+    // accepting. Later exec requests, also on connections already open, are refused.
+    long max_commands = -1;
+    std::atomic<long> *started = nullptr;
+    int wake_fd = -1;
 };
 
 // Serves the accepted `session` to its end and frees it. True when a command was requested.
