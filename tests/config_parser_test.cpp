@@ -230,18 +230,18 @@ TEST(ConfigSections, EnvironmentEntriesThenOptions) {
 }
 
 TEST(ConfigSections, OptionsOnly) {
-    const Config config = parse("[k8pshTest] --max-connections 4 --ignore-invalid-arguments ignoredConfigArg\nx\n");
+    const Config config = parse("[runner] --max-connections 4 --ignore-invalid-arguments strayWord\nx\n");
     EXPECT_EQ(config.servers.at(0).options,
-              (std::vector<std::string>{"--max-connections", "4", "--ignore-invalid-arguments", "ignoredConfigArg"}));
+              (std::vector<std::string>{"--max-connections", "4", "--ignore-invalid-arguments", "strayWord"}));
 }
 
 TEST(ConfigSections, SectionsWithoutCommandsAreDroppedButTakeAPort) {
-    const Config config = parse("[empty]\n[full]\nx\n[DontDoThis] --ignored\n# nothing\n");
+    const Config config = parse("[empty]\n[full]\nx\n[NoCommands] --ignored\n# nothing\n");
     ASSERT_EQ(config.servers.size(), 1u);
     EXPECT_EQ(config.servers[0].name, "full");
     EXPECT_EQ(config.servers[0].port, 1121);
     EXPECT_EQ(config.find_server("empty"), nullptr);
-    EXPECT_EQ(config.find_server("DontDoThis"), nullptr);
+    EXPECT_EQ(config.find_server("NoCommands"), nullptr);
 }
 
 // A name listed twice is accepted as upstream does: the later definition wins everywhere, and
@@ -372,196 +372,197 @@ TEST(ConfigCommands, Errors) {
     expect_error(std::string_view("[s]\nc a\0b", 9), 2, 4, "NUL byte in configuration");
 }
 
-// --- upstream's files, written out here ---
+// --- the shapes of configuration upstream's users write ---
+// Each configuration below is written for this project; together they use every construct of
+// upstream's documented example and of the configurations its own tests feed its parser, so a
+// file a team brings along parses to the same servers, ports and commands.
 
-// k8psh_example.conf as upstream ships it (current version).
-constexpr std::string_view kUpstreamExample = R"conf(# K8PSH Configuration
+// A documented example in upstream's style: comments everywhere, an expanded base directory
+// with a default, implicit ports, a server option after `]`, a loader as the executable with a
+// per-request expansion, and a section that only has an option (ignored).
+constexpr std::string_view kMigratedExample = R"conf(# team build configuration (migrated)
+# strings: bare, "double" with escapes, 'single' with '' for a quote
 
-# The configuration is divided into 2 sections: common settings and server settings.
-# Configuration strings can be of the following forms: value, "value", or 'value'. (Unquoted values cannot contain whitespace.)
-# Double quoted strings can contain escape sequences: \" (alternate ""), \\, \', \b, \t, \n, \f, \r, \0, \x9e.
-# Single quoted strings only have one escape sequence: ''
+baseDirectory = ${CI_WORKDIR:-.}   # the checkout, wherever CI put it
 
-# Common Settings
-baseDirectory = ${WORKSPACE:-.} # This will set the base directory to the value of the environment variable WORKSPACE
+[ cc ] --keep-client-executables   # a server option for this section
+clang
+clang++
 
-# Server Settings
-[ gcc ] --disable-client-executables # Additional server arguments may be specified if desired.
-gcc
-g++
+[ jdk ]
+jshell ?JAVA_TOOL_OPTIONS= =JAVA_TOOL_OPTIONS='${JAVA_TOOL_OPTIONS}' -Xss4m /lib64/ld-linux-x86-64.so.2 /opt/jdk/bin/jshell
 
-[ java ]
-java ?LD_LIBRARY_PATH= =LD_LIBRARY_PATH='${LD_LIBRARY_PATH}':. /lib/ld-linux-x86-64.so.2 /usr/bin/java # JNI testing example
+[ py ]
+python3 ?PYTHONPATH= ?VIRTUAL_ENV=   # no executable: python3 itself
+pip3
 
-[ gradle ]
-gradle ?GRADLE_USER_HOME= ?GRADLE_OPTS= # No executable specified, so 'gradle' will be called
-javac
+[ tools ]
+cmake
 
-[ make ]
-make
-
-[ DontDoThis ] --this-argument-will-not-be-processed
-# Any server listed without any commands is ignored even if the name matches.
+[ Unused ] --whatever-this-means
+# no command: the section is ignored, its option never read
 )conf";
 
-TEST(ConfigUpstream, ExampleConf) {
-    const Config config = parse(kUpstreamExample, {{"LD_LIBRARY_PATH", "/ignored/at/load"}});
+TEST(ConfigUpstreamShapes, DocumentedExample) {
+    const Config config = parse(kMigratedExample, {{"JAVA_TOOL_OPTIONS", "/not/expanded/at/load"}});
     EXPECT_EQ(config.base_directory, ".");
-    EXPECT_EQ(parse(kUpstreamExample, {{"WORKSPACE", "/ws"}}).base_directory, "/ws");
+    EXPECT_EQ(parse(kMigratedExample, {{"CI_WORKDIR", "/builds/x"}}).base_directory, "/builds/x");
     ASSERT_EQ(config.servers.size(), 4u);
 
-    const ServerSection &gcc = config.servers[0];
-    EXPECT_EQ(gcc.name, "gcc");
-    EXPECT_EQ(gcc.port, 1120);
-    EXPECT_EQ(gcc.options, (std::vector<std::string>{"--disable-client-executables"}));
-    ASSERT_EQ(gcc.commands.size(), 2u);
-    EXPECT_EQ(gcc.commands[0].argv, (std::vector<std::string>{"gcc"}));
-    EXPECT_EQ(gcc.commands[1].name, "g++");
+    const ServerSection &cc = config.servers[0];
+    EXPECT_EQ(cc.name, "cc");
+    EXPECT_EQ(cc.port, 1120);
+    EXPECT_EQ(cc.options, (std::vector<std::string>{"--keep-client-executables"}));
+    ASSERT_EQ(cc.commands.size(), 2u);
+    EXPECT_EQ(cc.commands[0].argv, (std::vector<std::string>{"clang"}));
+    EXPECT_EQ(cc.commands[1].name, "clang++");
 
-    const ServerSection &java = config.servers[1];
-    EXPECT_EQ(java.port, 1121);
-    const Command &jv = java.commands.at(0);
-    ASSERT_EQ(jv.env.size(), 2u);
-    EXPECT_EQ(jv.env[0].rule, EnvRule::ClientDefaultOrServer);
-    EXPECT_EQ(jv.env[0].name, "LD_LIBRARY_PATH");
-    EXPECT_EQ(jv.env[0].value, "");
-    EXPECT_EQ(jv.env[1].rule, EnvRule::Server);
-    EXPECT_EQ(jv.env[1].value, "${LD_LIBRARY_PATH}:.");
-    EXPECT_EQ(jv.argv, (std::vector<std::string>{"/lib/ld-linux-x86-64.so.2", "/usr/bin/java"}));
+    const ServerSection &jdk = config.servers[1];
+    EXPECT_EQ(jdk.port, 1121);
+    const Command &jshell = jdk.commands.at(0);
+    ASSERT_EQ(jshell.env.size(), 2u);
+    EXPECT_EQ(jshell.env[0].rule, EnvRule::ClientDefaultOrServer);
+    EXPECT_EQ(jshell.env[0].name, "JAVA_TOOL_OPTIONS");
+    EXPECT_EQ(jshell.env[0].value, "");
+    EXPECT_EQ(jshell.env[1].rule, EnvRule::Server);
+    EXPECT_EQ(jshell.env[1].value, "${JAVA_TOOL_OPTIONS}");
+    EXPECT_EQ(jshell.argv, (std::vector<std::string>{"-Xss4m", "/lib64/ld-linux-x86-64.so.2", "/opt/jdk/bin/jshell"}));
 
-    const ServerSection &gradle = config.servers[2];
-    EXPECT_EQ(gradle.port, 1122);
-    EXPECT_EQ(gradle.commands.at(0).argv, (std::vector<std::string>{"gradle"}));
-    EXPECT_EQ(gradle.commands.at(0).env.size(), 2u);
-    EXPECT_EQ(gradle.commands.at(1).name, "javac");
+    const ServerSection &py = config.servers[2];
+    EXPECT_EQ(py.port, 1122);
+    EXPECT_EQ(py.commands.at(0).argv, (std::vector<std::string>{"python3"}));
+    EXPECT_EQ(py.commands.at(0).env.size(), 2u);
+    EXPECT_EQ(py.commands.at(1).name, "pip3");
 
-    EXPECT_EQ(config.servers[3].name, "make");
+    EXPECT_EQ(config.servers[3].name, "tools");
     EXPECT_EQ(config.servers[3].port, 1123);
-    EXPECT_EQ(config.find_server("DontDoThis"), nullptr);
+    EXPECT_EQ(config.find_server("Unused"), nullptr);
 }
 
-// The previous version of the example: workingDirectory and bare `NAME=` entries.
-TEST(ConfigUpstream, OlderExampleConf) {
+// The older spelling of the base directory and `=NAME=` on a command line.
+TEST(ConfigUpstreamShapes, OlderSpellings) {
     const Config config = parse(
-        "workingDirectory = ${WORKSPACE:-.} # relative to the config file\n"
-        "[ gcc ]\ngcc\ng++\n\n"
-        "[ java ]\njava =LD_LIBRARY_PATH= /lib/ld-linux-x86-64.so.2 /usr/bin/java\n\n"
-        "[ gradle ]\ngradle ?GRADLE_USER_HOME= ?GRADLE_OPTS=\njavac\n\n"
-        "[ make ]\nmake\n");
+        "workingDirectory = ${SRC_ROOT:-.}   # relative to this file\n"
+        "[ cc ]\nclang\nclang++\n\n"
+        "[ jdk ]\njshell =JAVA_HOME= /usr/lib/jvm/bin/jshell --no-startup\n\n"
+        "[ py ]\npython3 ?PYTHONPATH=\npip3\n\n"
+        "[ tools ]\ncmake\n");
     EXPECT_EQ(config.base_directory, ".");
     ASSERT_EQ(config.servers.size(), 4u);
     EXPECT_EQ(config.servers[3].port, 1123);
-    const Command &java = config.servers[1].commands.at(0);
-    ASSERT_EQ(java.env.size(), 1u);
-    EXPECT_EQ(java.env[0].rule, EnvRule::Server);
-    EXPECT_EQ(java.env[0].name, "LD_LIBRARY_PATH");
-    EXPECT_EQ(java.argv.size(), 2u);
+    const Command &jshell = config.servers[1].commands.at(0);
+    ASSERT_EQ(jshell.env.size(), 1u);
+    EXPECT_EQ(jshell.env[0].rule, EnvRule::Server);
+    EXPECT_EQ(jshell.env[0].name, "JAVA_HOME");
+    EXPECT_EQ(jshell.argv.size(), 2u);
 }
 
-// test/config/k8s.conf, both versions (section-wide entry, and the older per-command one).
-TEST(ConfigUpstream, K8sConf) {
-    const Config config = parse("baseDirectory = ../..\n\n[server] =K8PSH_TEST=\nprintenv\npwd\nuname\n");
-    EXPECT_EQ(config.base_directory, "../..");
+// A pod's ConfigMap: a section-wide entry applies to every command of the section; the older
+// form puts it on one command line only.
+TEST(ConfigUpstreamShapes, SectionWideEntry) {
+    const Config config = parse("baseDirectory = ../../src\n\n[runner] =CI_JOB_TOKEN=\nenv\nls\nid\n");
+    EXPECT_EQ(config.base_directory, "../../src");
     ASSERT_EQ(config.servers.size(), 1u);
-    EXPECT_EQ(config.servers[0].name, "server");
+    EXPECT_EQ(config.servers[0].name, "runner");
     EXPECT_EQ(config.servers[0].port, 1120);
     EXPECT_TRUE(config.servers[0].options.empty());
     ASSERT_EQ(config.servers[0].commands.size(), 3u);
     for (const Command &command : config.servers[0].commands) {
         ASSERT_EQ(command.env.size(), 1u);
         EXPECT_EQ(command.env[0].rule, EnvRule::Server);
-        EXPECT_EQ(command.env[0].name, "K8PSH_TEST");
+        EXPECT_EQ(command.env[0].name, "CI_JOB_TOKEN");
         EXPECT_EQ(command.argv, std::vector<std::string>{command.name});
     }
 
-    const Config older = parse("baseDirectory = ../..\n\n[server]\nprintenv =K8PSH_TEST=\npwd\nuname\n");
+    const Config older = parse("baseDirectory = ../../src\n\n[runner]\nenv =CI_JOB_TOKEN=\nls\nid\n");
     EXPECT_EQ(older.servers.at(0).commands.at(0).env.size(), 1u);
     EXPECT_TRUE(older.servers.at(0).commands.at(1).env.empty());
 }
 
-// The configuration upstream's end-to-end test (k8pshTest.cxx) writes.
-TEST(ConfigUpstream, EndToEndTestConf) {
+// Many server options on the section line (some unknown, kept for -i to skip), quoted command
+// names, and the same tool under each PATH rule.
+TEST(ConfigUpstreamShapes, OptionsAndQuotedNames) {
     const Config config = parse(
         "baseDirectory = .\n"
-        "[k8pshTest] --generate-local-executables --max-connections 4 --timeout 8000 "
-        "--ignore-invalid-arguments ignoredConfigArg\n"
-        "'0_k8pshTest' K8PSH_TEST_NAME= PATH= '/opt/bin/k8pshTest' 0\n"
-        "'1_k8pshTest' K8PSH_TEST_NAME= =PATH= '/opt/bin/k8pshTest' 1\n"
-        "'2_k8pshTest' K8PSH_TEST_NAME= ?PATH= '/opt/bin/k8pshTest' 2\n"
-        "'3_k8pshTest' K8PSH_TEST_NAME= ?PATH= '/opt/bin/k8pshTest' 3\n");
+        "[ci] --generate-local-executables --max-connections 6 --timeout 90000 "
+        "--ignore-invalid-arguments notAnOption\n"
+        "'run-a' RUN_ID= PATH= '/usr/local/bin/runner' a\n"
+        "'run-b' RUN_ID= =PATH= '/usr/local/bin/runner' b\n"
+        "'run-c' RUN_ID= ?PATH= '/usr/local/bin/runner' c\n");
     const ServerSection &server = config.servers.at(0);
     EXPECT_EQ(server.port, 1120);
     EXPECT_EQ(server.options.size(), 7u);
-    ASSERT_EQ(server.commands.size(), 4u);
-    const EnvRule rules[] = {EnvRule::ClientOrDefault, EnvRule::Server, EnvRule::ClientDefaultOrServer,
-                             EnvRule::ClientDefaultOrServer};
-    for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(server.commands.size(), 3u);
+    const EnvRule rules[] = {EnvRule::ClientOrDefault, EnvRule::Server, EnvRule::ClientDefaultOrServer};
+    const std::string letters = "abc";
+    for (int i = 0; i < 3; ++i) {
         const Command &command = server.commands[i];
-        EXPECT_EQ(command.name, std::to_string(i) + "_k8pshTest");
+        EXPECT_EQ(command.name, std::string("run-") + letters[i]);
         ASSERT_EQ(command.env.size(), 2u);
-        EXPECT_EQ(command.env[0].name, "K8PSH_TEST_NAME");
+        EXPECT_EQ(command.env[0].name, "RUN_ID");
         EXPECT_EQ(command.env[1].name, "PATH");
         EXPECT_EQ(command.env[1].rule, rules[i]);
-        EXPECT_EQ(command.argv, (std::vector<std::string>{"/opt/bin/k8pshTest", std::to_string(i)}));
+        EXPECT_EQ(command.argv, (std::vector<std::string>{"/usr/local/bin/runner", std::string(1, letters[i])}));
     }
 }
 
-// upstream's ConfigurationTest.cxx good configuration. Its `blah` is defined in two sections;
-// with the second one renamed it parses as upstream's did, and as written the later one wins.
-constexpr std::string_view kUpstreamTestConf =
-    "workingDirectory = ${TEST_ENV_1}/${TEST_ENV_2} # The directory that all relative working directories will be based on\n"
+// Two variables in the base directory, a trailing comment, an empty section, a section name
+// with a space, quoted and escaped arguments, and a command listed in two sections.
+constexpr std::string_view kTwoSectionsConf =
+    "workingDirectory = ${HOME_A}/${HOME_B} # joined from two variables\n"
     "\n"
-    "# Test comment\n"
-    "[empty]\n"
+    "# the next section is empty and so ignored\n"
+    "[nothing]\n"
     "\n"
-    "[ blah:1895 ] # section tags are strings, so spaces can be inside []\n"
-    "blah A= ?B= test blah-real 'First Arg' \"\\\"Escaped\\\"\\tArg \"\"\"\n"
-    "some_exe theExe\n"
-    "['blah 2']\n"
-    "BLAH ENV= # Only name is required";
+    "[ build:2200 ] # a comment after the section\n"
+    "tool X= ?Y= real-tool 'single arg' \"\\\"quoted\\\"\\tand \"\"\"\n"
+    "helper helper-bin\n"
+    "['build two']\n"
+    "TOOL Z= # only the name is needed";
 
-TEST(ConfigUpstream, ConfigurationTestConf) {
-    const Config config = parse(kUpstreamTestConf, {{"TEST_ENV_1", "blah"}, {"TEST_ENV_2", "blah2"}});
-    EXPECT_EQ(config.base_directory, "blah/blah2");
+TEST(ConfigUpstreamShapes, QuotingAndASecondSection) {
+    const Config config = parse(kTwoSectionsConf, {{"HOME_A", "a"}, {"HOME_B", "b"}});
+    EXPECT_EQ(config.base_directory, "a/b");
     ASSERT_EQ(config.servers.size(), 2u);
-    const ServerSection &blah = config.servers[0];
-    EXPECT_EQ(blah.name, "blah");
-    EXPECT_EQ(blah.port, 1895);
-    const Command &cmd = blah.commands.at(0);
-    ASSERT_EQ(cmd.env.size(), 2u);
-    EXPECT_EQ(cmd.env[0].name, "A");
-    EXPECT_EQ(cmd.env[1].name, "B");
-    EXPECT_EQ(cmd.env[1].rule, EnvRule::ClientDefaultOrServer);
-    EXPECT_EQ(cmd.argv, (std::vector<std::string>{"test", "blah-real", "First Arg", "\"Escaped\"\tArg \""}));
-    EXPECT_EQ(blah.commands.at(1).argv, (std::vector<std::string>{"theExe"}));
-    EXPECT_EQ(config.servers[1].name, "blah 2");
-    EXPECT_EQ(config.servers[1].port, 1896);
-    EXPECT_EQ(config.servers[1].commands.at(0).env.at(0).name, "ENV");
-    EXPECT_EQ(config.servers[1].commands.at(0).argv, (std::vector<std::string>{"BLAH"}));
+    const ServerSection &build = config.servers[0];
+    EXPECT_EQ(build.name, "build");
+    EXPECT_EQ(build.port, 2200);
+    const Command &tool = build.commands.at(0);
+    ASSERT_EQ(tool.env.size(), 2u);
+    EXPECT_EQ(tool.env[0].name, "X");
+    EXPECT_EQ(tool.env[1].name, "Y");
+    EXPECT_EQ(tool.env[1].rule, EnvRule::ClientDefaultOrServer);
+    EXPECT_EQ(tool.argv, (std::vector<std::string>{"real-tool", "single arg", "\"quoted\"\tand \""}));
+    EXPECT_EQ(build.commands.at(1).argv, (std::vector<std::string>{"helper-bin"}));
+    EXPECT_EQ(config.servers[1].name, "build two");
+    EXPECT_EQ(config.servers[1].port, 2201);
+    EXPECT_EQ(config.servers[1].commands.at(0).env.at(0).name, "Z");
+    EXPECT_EQ(config.servers[1].commands.at(0).argv, (std::vector<std::string>{"TOOL"}));
 
-    std::string as_upstream(kUpstreamTestConf);
-    as_upstream.replace(as_upstream.find("BLAH"), 4, "blah");
-    const Config twice = parse(as_upstream, {{"TEST_ENV_1", "blah"}, {"TEST_ENV_2", "blah2"}});
+    // Listed in both sections (upstream's parser accepts it): the later definition wins.
+    std::string twice(kTwoSectionsConf);
+    twice.replace(twice.find("TOOL"), 4, "tool");
+    const Config both = parse(twice, {{"HOME_A", "a"}, {"HOME_B", "b"}});
     const ServerSection *section = nullptr;
-    ASSERT_NE(twice.find_command("blah", &section), nullptr);
-    EXPECT_EQ(section->name, "blah 2");
-    ASSERT_EQ(twice.warnings.size(), 1u);
-    EXPECT_NE(twice.warnings[0].find("test.conf:10: command \"blah\" is defined again (first at test.conf:7)"),
+    ASSERT_NE(both.find_command("tool", &section), nullptr);
+    EXPECT_EQ(section->name, "build two");
+    ASSERT_EQ(both.warnings.size(), 1u);
+    EXPECT_NE(both.warnings[0].find("test.conf:10: command \"tool\" is defined again (first at test.conf:7)"),
               std::string::npos);
 }
 
-// upstream's ConfigurationTest.cxx bad configurations: each is an error here too.
-TEST(ConfigUpstream, ConfigurationTestBadConfs) {
-    expect_error("badoption=value", 1, 1, "unrecognized configuration key \"badoption\"");
-    expect_error("workingDirectory=bad value", 1, 22, "expecting end of line");
-    expect_error("workingDirectory=\"good val\tue\" extra\n# This is the second line", 1, 32, "expecting end of line");
-    expect_error("workingDirectory=\"bad value", 1, 18, "unterminated double-quoted string");
-    expect_error("workingDirectory=\"bad value\\k\"", 1, 28, "unrecognized escape sequence \\k");
-    expect_error("workingDirectory='bad value", 1, 18, "unterminated single-quoted string");
-    expect_error("workingDirectory=${PATH}\n[\nblah]", 2, 2, "expecting a server name");
-    expect_error("workingDirectory=${PATH}\n[ blah:65536 ]", 2, 3, "port out of range");
-    expect_error("workingDirectory=${PATH}\n[ blah:65_36 ]", 2, 3, "invalid port number");
-    expect_error("workingDirectory=${PATH}\n[blah\n]", 2, 6, "expecting ] to close the server section");
+// The classes of broken file upstream's parser rejects: each is a located error here too.
+TEST(ConfigUpstreamShapes, BrokenFiles) {
+    expect_error("unknownKey=1", 1, 1, "unrecognized configuration key \"unknownKey\"");
+    expect_error("baseDirectory=two words", 1, 19, "expecting end of line");
+    expect_error("baseDirectory=\"one\tword\" trailing\n# next line", 1, 26, "expecting end of line");
+    expect_error("baseDirectory=\"never closed", 1, 15, "unterminated double-quoted string");
+    expect_error("baseDirectory=\"bad \\q escape\"", 1, 20, "unrecognized escape sequence \\q");
+    expect_error("baseDirectory='never closed", 1, 15, "unterminated single-quoted string");
+    expect_error("baseDirectory=${HOME}\n[\nname]", 2, 2, "expecting a server name");
+    expect_error("baseDirectory=${HOME}\n[ name:70000 ]", 2, 3, "port out of range");
+    expect_error("baseDirectory=${HOME}\n[ name:7a00 ]", 2, 3, "invalid port number");
+    expect_error("baseDirectory=${HOME}\n[name\n]", 2, 6, "expecting ] to close the server section");
 }
 
 // --- load_config: the only I/O, on a temporary directory ---
