@@ -84,6 +84,12 @@ private:
     const EnvLookup &env_;
     size_t pos_ = 0;
 
+    // Line numbers of sections and commands, counted forward from the last one asked for: the
+    // parser only moves forward, so a file costs one pass, not one pass per line.
+    int line_at(size_t offset);
+    size_t counted_to_ = 0;
+    int counted_lines_ = 1;
+
     long next_port_ = kFirstPort;
     std::map<std::string, int, std::less<>> section_lines_;
     std::map<std::string, int, std::less<>> command_lines_;
@@ -111,6 +117,16 @@ void Parser::fail(size_t offset, const std::string &message) const {
         }
     }
     throw ConfigError(path_, line, static_cast<int>(offset - line_start) + 1, message);
+}
+
+int Parser::line_at(size_t offset) {
+    if (offset < counted_to_) {
+        counted_to_ = 0;
+        counted_lines_ = 1;
+    }
+    counted_lines_ += static_cast<int>(std::count(text_.begin() + counted_to_, text_.begin() + offset, '\n'));
+    counted_to_ = offset;
+    return counted_lines_;
 }
 
 std::string Parser::rest_of_line(size_t offset) const {
@@ -329,7 +345,7 @@ void Parser::parse_section(Config &config) {
     }
     // Upstream gave a second section of the same name its own port; which one a server served
     // depended on map order, so it is an error here.
-    const int line = static_cast<int>(std::count(text_.begin(), text_.begin() + name_offset, '\n')) + 1;
+    const int line = line_at(name_offset);
     if (auto [it, added] = section_lines_.emplace(section.name, line); !added) {
         fail(name_offset, "duplicate server section \"" + section.name + "\" (first at line " +
                               std::to_string(it->second) + ")");
@@ -360,7 +376,7 @@ void Parser::parse_command(Config &config) {
     if (name.text.empty()) {
         fail(name.offset, "empty command name");
     }
-    const int line = static_cast<int>(std::count(text_.begin(), text_.begin() + name.offset, '\n')) + 1;
+    const int line = line_at(name.offset);
     // Upstream accepts a command listed twice (its own test configuration does it) and the later
     // definition wins; that stays, with a warning naming both places.
     if (auto [it, added] = command_lines_.try_emplace(name.text, line); !added) {
