@@ -342,6 +342,7 @@ def cmd_report(args):
     rows = [("local /bin/true, back-to-back", "lat_local_seq"), ("local /bin/true (floor)", "lat_local"),
             ("k8psh stub (default: reuse master)", "lat_k8psh"),
             ("k8psh stub, own connection", "lat_k8psh_direct"),
+            ("k8psh stub, 10,001-command config", "lat_k8psh_big"),
             ("dbclient -> dropbear", "lat_dropbear"), ("OpenSSH ssh -> sshd", "lat_ssh")]
     for label, key in rows:
         v = lat(key)
@@ -423,11 +424,13 @@ def cmd_report(args):
     def ratio(a, b):
         return a / b if a is not None and b else None
 
-    p50 = {k: (lat(f"lat_{k}") or {}).get("p50_ms") for k in ("local", "local_seq", "k8psh", "ssh", "dropbear")}
+    p50 = {k: (lat(f"lat_{k}") or {}).get("p50_ms")
+           for k in ("local", "local_seq", "k8psh", "k8psh_big", "ssh", "dropbear")}
     target("stub p50 / local /bin/true p50", ratio(p50["k8psh"], p50["local"]), 3.5, "x", info="interleaved")
     target("stub p50 / back-to-back local p50", ratio(p50["k8psh"], p50["local_seq"]), 3.5, "x",
            info="stricter: a hot-cache floor")
     target("stub p50 / OpenSSH p50", ratio(p50["k8psh"], p50["ssh"]), 0.05, "x")
+    target("10,001-command config: stub p50 / 1-command", ratio(p50["k8psh_big"], p50["k8psh"]), 1.2, "x")
     target("stub p50 / dropbear p50", ratio(p50["k8psh"], p50["dropbear"]), 0.5, "x",
            info="" if p50["dropbear"] else "dropbear not installed")
     target("stream remote→local / ssh best", ratio(tp("tp_k8psh_down"), ssh_best["down"][0]), 1.5, "x", "ge",
