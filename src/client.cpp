@@ -52,6 +52,13 @@ void install_signal_handlers() {
     for (int signal : kForwarded) {
         sigaction(signal, &action, nullptr);
     }
+    // Ctrl-Z: forwarded, then the stub stops itself; SIGCONT resumes both (README: Terminal).
+    // A stub started with SIGTSTP ignored has no job control above it and keeps it ignored.
+    struct sigaction tstp {};
+    if (sigaction(SIGTSTP, nullptr, &tstp) == 0 && tstp.sa_handler != SIG_IGN) {
+        sigaction(SIGTSTP, &action, nullptr);
+        sigaction(SIGCONT, &action, nullptr);
+    }
 }
 
 // The env requests and exec string for this invocation (SPEC §5); nullopt (after the error

@@ -1,6 +1,7 @@
 #include "remote_run.h"
 
 #include "exit_codes.h"
+#include "job_control.h"
 #include "log.h"
 #include "signals.h"
 #include "ssh_drain.h"
@@ -87,6 +88,7 @@ private:
     bool send_request();
     void loop();
     void forward_signal(int signal);
+    void on_signal(int signal);
     bool read_control();
 
     ssh_session ssh_;
@@ -99,6 +101,7 @@ private:
     bool closed_ = false;
     bool output_broken_ = false;
     bool peer_gone_ = false;
+    bool raw_wanted_ = false;  // this run put the local terminal in raw mode
     std::uint64_t sent_total_ = 0;
 };
 
@@ -136,6 +139,25 @@ void RemoteRun::forward_signal(int signal) {
     ssh_channel_request_send_signal(channel_, name.c_str());
 }
 
+// In a stub, Ctrl-Z and `fg` also stop and resume the stub itself (README: Terminal). The
+// reuse master only forwards: the stub that sent the signal stops itself.
+void RemoteRun::on_signal(int signal) {
+    if (io_.control_is_peer) {
+        forward_signal(signal);
+        return;
+    }
+    if (signal == SIGTSTP) {
+        forward_signal(signal);
+        ssh_blocking_flush(ssh_, 1000);  // sent before we stop, not when we are continued
+        suspend_self();
+        return;
+    }
+    if (signal == SIGCONT) {
+        resume_terminal(raw_wanted_);
+    }
+    forward_signal(signal);
+}
+
 // Signal numbers, one byte each. False once a stub's socket ended (the stub is gone).
 bool RemoteRun::read_control() {
     unsigned char signals[64];
@@ -146,7 +168,7 @@ bool RemoteRun::read_control() {
         }
         if (n > 0) {
             for (ssize_t i = 0; i < n; ++i) {
-                forward_signal(signals[i]);
+                on_signal(signals[i]);
             }
             continue;
         }
@@ -224,6 +246,7 @@ RunOutcome RemoteRun::run(const std::string &server_name) {
     }
     K8PSH_DEBUG_LOG("client", "exec sent");
     if (request_.tty && isatty(io_.in)) {
+        raw_wanted_ = true;
         enter_raw_mode();
     }
     loop();

@@ -106,6 +106,12 @@ void Session::on_signal(const char *name) {
     if (signal != 0 && child_running_) {
         K8PSH_DEBUG_LOG("server", "{}: forwarding SIG{} to {}", peer_, name, command_name_);
         signal_group(child_, signal);
+        if (signal == SIGTSTP && want_pty_) {
+            // A PTY command leads a session of its own, so its group is orphaned and the kernel
+            // drops a TSTP whose action is to stop. Programs that catch TSTP have seen it; STOP
+            // makes the command stop as the client's Ctrl-Z asked (SIGCONT resumes it).
+            signal_group(child_, SIGSTOP);
+        }
     }
 }
 
