@@ -169,6 +169,8 @@ void Session::start_command(const std::string &exec_string) {
     request.argv = command->argv;
     request.argv.insert(request.argv.end(), words.begin() + 1, words.end());
     request.env = build_command_env(*command, client_env_, process_env());
+    // The client asks only when its stdout and stderr are one file; a PTY is one stream anyway.
+    request.merge_stderr = !want_pty_ && client_env_.count(kMergeStderrName) != 0;
     if (want_pty_) {
         bool has_term = false;
         for (const auto &entry : request.env) {
