@@ -15,10 +15,11 @@ bool g_saved_valid = false;
 volatile sig_atomic_t g_raw = 0;
 
 // Started by the shell as a job of its own: the shell made us the leader of the group it
-// handed the terminal to. A recipe of make, or a command of a script, is not.
+// hands the terminal (our controlling one) to. A recipe of make, or a command of a script,
+// is not. Only "is our controlling terminal" is checked, not "is in the foreground now": a
+// job started with `&` gets here before its `fg`, and leads the foreground job after it.
 bool leads_foreground_job() {
-    pid_t group = getpgrp();
-    return group == getpid() && tcgetpgrp(0) == group;
+    return getpgrp() == getpid() && tcgetpgrp(0) > 0;
 }
 
 }  // namespace
