@@ -3,6 +3,7 @@
 #include "exit_codes.h"
 #include "job_control.h"
 #include "log.h"
+#include "pty_output.h"
 #include "signals.h"
 #include "ssh_drain.h"
 #include "terminal.h"
@@ -65,9 +66,16 @@ public:
 private:
     static int data_cb(ssh_session, ssh_channel, void *data, uint32_t len, int is_stderr, void *self_ptr) {
         auto *self = static_cast<RemoteRun *>(self_ptr);
+        const char *bytes = static_cast<const char *>(data);
+        std::size_t size = len;
+        if (self->keep_line_feeds_) {
+            self->translated_.clear();
+            self->line_feeds_.translate(bytes, size, self->translated_);
+            bytes = self->translated_.data();
+            size = self->translated_.size();
+        }
         // Written before returning, so the window only grows as fast as our reader drains.
-        if (!self->output_broken_ &&
-            !write_all(is_stderr ? self->io_.err : self->io_.out, static_cast<const char *>(data), len)) {
+        if (!self->output_broken_ && !write_all(is_stderr ? self->io_.err : self->io_.out, bytes, size)) {
             // Only reachable where SIGPIPE is ignored (the reuse master): a stub would have
             // died of it. End the run the same way: the server sees the hang-up.
             self->output_broken_ = errno == EPIPE;
@@ -102,6 +110,9 @@ private:
     bool output_broken_ = false;
     bool peer_gone_ = false;
     bool raw_wanted_ = false;  // this run put the local terminal in raw mode
+    bool keep_line_feeds_ = false;  // the local terminal would add \r to the remote's bare \n
+    LineFeedKeeper line_feeds_;
+    std::string translated_;
     std::uint64_t sent_total_ = 0;
 };
 
@@ -248,6 +259,7 @@ RunOutcome RemoteRun::run(const std::string &server_name) {
     if (request_.tty && isatty(io_.in)) {
         raw_wanted_ = true;
         enter_raw_mode();
+        keep_line_feeds_ = isatty(io_.out) && terminal_adds_carriage_returns();
     }
     loop();
     K8PSH_DEBUG_LOG("client", "channel closed, exit {}", exit_code_);

@@ -24,6 +24,8 @@ termios raw_mode_settings(const termios &saved, bool signal_keys);
 // process group too (SIGTTOU is blocked meanwhile): after Ctrl-Z the shell may already have
 // taken the terminal back.
 void restore_terminal();
+// Whether the terminal's own settings (kept in raw mode) turn \n into \r\n on output.
+bool terminal_adds_carriage_returns();
 // Whether raw mode is on now.
 bool terminal_is_raw();
 // Whether this process's group owns the terminal on fd 0 (it may change it without SIGTTOU).
