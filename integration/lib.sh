@@ -113,6 +113,14 @@ tmux_stop() { tmux -S "$TMUX_SOCKET" kill-server 2>/dev/null; }
 tmux_type() { tmux -S "$TMUX_SOCKET" send-keys -t t -l "$1"; tmux -S "$TMUX_SOCKET" send-keys -t t Enter; }
 tmux_keys() { tmux -S "$TMUX_SOCKET" send-keys -t t "$@"; }
 tmux_screen() { tmux -S "$TMUX_SOCKET" capture-pane -p -t t "$@"; }
+# tmux_save_screen LABEL [capture-pane ARGS…]: appends the screen to $K8PSH_SCREENS when set,
+# headed by $K8PSH_SCREENS_LABEL (before/after records of a change, kept out of the repository).
+tmux_save_screen() {
+    [ -n "${K8PSH_SCREENS:-}" ] || return 0
+    local label=$1
+    shift
+    { echo "=== ${K8PSH_SCREENS_LABEL:-} $label"; tmux_screen "$@" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}'; } >> "$K8PSH_SCREENS"
+}
 # tmux_wait_for PATTERN [SECONDS]: until the screen matches (grep -E), or fail after SECONDS.
 tmux_wait_for() {
     local deadline=$((SECONDS + ${2:-10}))

@@ -20,6 +20,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <iostream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace k8psh {
@@ -52,6 +53,21 @@ void install_signal_handlers() {
     for (int signal : kForwarded) {
         sigaction(signal, &action, nullptr);
     }
+    // Ctrl-Z: forwarded, then the stub stops itself; SIGCONT resumes both (README: Terminal).
+    // A stub started with SIGTSTP ignored has no job control above it and keeps it ignored.
+    struct sigaction tstp {};
+    if (sigaction(SIGTSTP, nullptr, &tstp) == 0 && tstp.sa_handler != SIG_IGN) {
+        sigaction(SIGTSTP, &action, nullptr);
+        sigaction(SIGCONT, &action, nullptr);
+    }
+}
+
+// `2>&1`, `>f 2>f`: stdout and stderr are one file, so the command may as well write both
+// into one pipe, which keeps their order. Two streams over the channel cannot keep it.
+bool stdout_is_stderr() {
+    struct stat out {};
+    struct stat err {};
+    return fstat(1, &out) == 0 && fstat(2, &err) == 0 && out.st_dev == err.st_dev && out.st_ino == err.st_ino;
 }
 
 // The env requests and exec string for this invocation (SPEC §5); nullopt (after the error
@@ -67,6 +83,10 @@ std::optional<WireRequest> build_wire_request(const ClientRequest &request, cons
     }
     if (!relative_cwd.empty()) {
         wire.env.emplace_back(wire::kCwdName, relative_cwd);
+    }
+    // Carried in the request, so a reuse master holding our fds just passes it on.
+    if (!tty && stdout_is_stderr()) {
+        wire.env.emplace_back(wire::kMergeStderrName, "1");
     }
     std::vector<std::string> argv{request.command->name};
     argv.insert(argv.end(), request.args.begin(), request.args.end());

@@ -63,12 +63,13 @@ bool spawn_command(const SpawnRequest &request, Child &child, SpawnFailure &fail
         posix_spawn_file_actions_adddup2(&setup.actions, 0, 1);
         posix_spawn_file_actions_adddup2(&setup.actions, 0, 2);
     } else {
-        if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+        if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 ||
+            (!request.merge_stderr && pipe2(err, O_CLOEXEC) != 0)) {
             return fail(errno);
         }
         posix_spawn_file_actions_adddup2(&setup.actions, in[0], 0);
         posix_spawn_file_actions_adddup2(&setup.actions, out[1], 1);
-        posix_spawn_file_actions_adddup2(&setup.actions, err[1], 2);
+        posix_spawn_file_actions_adddup2(&setup.actions, request.merge_stderr ? out[1] : err[1], 2);
     }
     // Other sessions' sockets and pipes are not the command's business, whatever their flags.
     posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
@@ -140,7 +141,9 @@ bool spawn_command(const SpawnRequest &request, Child &child, SpawnFailure &fail
         child.stdout_fd = out[0];
         child.stderr_fd = err[0];
         for (int fd : {child.stdin_fd, child.stdout_fd, child.stderr_fd}) {
-            fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+            if (fd >= 0) {
+                fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+            }
         }
     }
     return true;

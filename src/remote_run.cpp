@@ -1,7 +1,9 @@
 #include "remote_run.h"
 
 #include "exit_codes.h"
+#include "job_control.h"
 #include "log.h"
+#include "pty_output.h"
 #include "signals.h"
 #include "ssh_drain.h"
 #include "terminal.h"
@@ -64,9 +66,16 @@ public:
 private:
     static int data_cb(ssh_session, ssh_channel, void *data, uint32_t len, int is_stderr, void *self_ptr) {
         auto *self = static_cast<RemoteRun *>(self_ptr);
+        const char *bytes = static_cast<const char *>(data);
+        std::size_t size = len;
+        if (self->keep_line_feeds_) {
+            self->translated_.clear();
+            self->line_feeds_.translate(bytes, size, self->translated_);
+            bytes = self->translated_.data();
+            size = self->translated_.size();
+        }
         // Written before returning, so the window only grows as fast as our reader drains.
-        if (!self->output_broken_ &&
-            !write_all(is_stderr ? self->io_.err : self->io_.out, static_cast<const char *>(data), len)) {
+        if (!self->output_broken_ && !write_all(is_stderr ? self->io_.err : self->io_.out, bytes, size)) {
             // Only reachable where SIGPIPE is ignored (the reuse master): a stub would have
             // died of it. End the run the same way: the server sees the hang-up.
             self->output_broken_ = errno == EPIPE;
@@ -87,6 +96,7 @@ private:
     bool send_request();
     void loop();
     void forward_signal(int signal);
+    void on_signal(int signal);
     bool read_control();
 
     ssh_session ssh_;
@@ -99,6 +109,10 @@ private:
     bool closed_ = false;
     bool output_broken_ = false;
     bool peer_gone_ = false;
+    bool raw_wanted_ = false;  // this run put the local terminal in raw mode
+    bool keep_line_feeds_ = false;  // the local terminal would add \r to the remote's bare \n
+    LineFeedKeeper line_feeds_;
+    std::string translated_;
     std::uint64_t sent_total_ = 0;
 };
 
@@ -136,6 +150,25 @@ void RemoteRun::forward_signal(int signal) {
     ssh_channel_request_send_signal(channel_, name.c_str());
 }
 
+// In a stub, Ctrl-Z and `fg` also stop and resume the stub itself (README: Terminal). The
+// reuse master only forwards: the stub that sent the signal stops itself.
+void RemoteRun::on_signal(int signal) {
+    if (io_.control_is_peer) {
+        forward_signal(signal);
+        return;
+    }
+    if (signal == SIGTSTP) {
+        forward_signal(signal);
+        ssh_blocking_flush(ssh_, 1000);  // sent before we stop, not when we are continued
+        suspend_self();
+        return;
+    }
+    if (signal == SIGCONT) {
+        resume_terminal(raw_wanted_);
+    }
+    forward_signal(signal);
+}
+
 // Signal numbers, one byte each. False once a stub's socket ended (the stub is gone).
 bool RemoteRun::read_control() {
     unsigned char signals[64];
@@ -146,7 +179,7 @@ bool RemoteRun::read_control() {
         }
         if (n > 0) {
             for (ssize_t i = 0; i < n; ++i) {
-                forward_signal(signals[i]);
+                on_signal(signals[i]);
             }
             continue;
         }
@@ -224,7 +257,9 @@ RunOutcome RemoteRun::run(const std::string &server_name) {
     }
     K8PSH_DEBUG_LOG("client", "exec sent");
     if (request_.tty && isatty(io_.in)) {
+        raw_wanted_ = true;
         enter_raw_mode();
+        keep_line_feeds_ = isatty(io_.out) && terminal_adds_carriage_returns();
     }
     loop();
     K8PSH_DEBUG_LOG("client", "channel closed, exit {}", exit_code_);

@@ -1,9 +1,12 @@
 #include "reuse_client.h"
 
 #include "exit_codes.h"
+#include "job_control.h"
 #include "log.h"
 
 #include <cerrno>
+#include <csignal>
+#include <cstring>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -55,6 +58,10 @@ MasterRun run_via_master(const ReuseEndpoint &endpoint, const WireRequest &reque
             ssize_t n = read(signal_fd, signals, sizeof signals);
             if (n > 0) {
                 (void)!send(sock.fd, signals, static_cast<std::size_t>(n), MSG_NOSIGNAL);
+                // Ctrl-Z: the master stops the remote command, the stub stops itself.
+                if (std::memchr(signals, SIGTSTP, static_cast<std::size_t>(n)) != nullptr) {
+                    suspend_self();
+                }
             }
         }
         if (fds[0].revents == 0) {

@@ -193,7 +193,7 @@ void Master::handle(int client) {
     sigset_t all;
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, nullptr);
-    for (int signal : {SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) {
+    for (int signal : {SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGTSTP, SIGCONT}) {
         std::signal(signal, SIG_DFL);
     }
     std::signal(SIGPIPE, SIG_IGN);  // a stub's stdout that went away is an error code, not our death

@@ -106,6 +106,12 @@ void Session::on_signal(const char *name) {
     if (signal != 0 && child_running_) {
         K8PSH_DEBUG_LOG("server", "{}: forwarding SIG{} to {}", peer_, name, command_name_);
         signal_group(child_, signal);
+        if (signal == SIGTSTP && want_pty_) {
+            // A PTY command leads a session of its own, so its group is orphaned and the kernel
+            // drops a TSTP whose action is to stop. Programs that catch TSTP have seen it; STOP
+            // makes the command stop as the client's Ctrl-Z asked (SIGCONT resumes it).
+            signal_group(child_, SIGSTOP);
+        }
     }
 }
 
@@ -160,6 +166,8 @@ void Session::start_command(const std::string &exec_string) {
     request.argv = command->argv;
     request.argv.insert(request.argv.end(), words.begin() + 1, words.end());
     request.env = build_command_env(*command, client_env_, process_env());
+    // The client asks only when its stdout and stderr are one file; a PTY is one stream anyway.
+    request.merge_stderr = !want_pty_ && client_env_.count(kMergeStderrName) != 0;
     if (want_pty_) {
         bool has_term = false;
         for (const auto &entry : request.env) {

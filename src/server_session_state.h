@@ -28,6 +28,7 @@ inline constexpr std::size_t kIoChunk = 64u << 10;
 inline constexpr int kCloseLingerMs = 5000;
 using wire::kArgvPartName;
 using wire::kCwdName;
+using wire::kMergeStderrName;
 
 class Session {
 public:

@@ -10,35 +10,67 @@ namespace k8psh {
 namespace {
 
 termios g_saved{};
+termios g_raw_settings{};
+bool g_saved_valid = false;
 volatile sig_atomic_t g_raw = 0;
+
+// Started by the shell as a job of its own: the shell made us the leader of the group it
+// hands the terminal (our controlling one) to. A recipe of make, or a command of a script,
+// is not. Only "is our controlling terminal" is checked, not "is in the foreground now": a
+// job started with `&` gets here before its `fg`, and leads the foreground job after it.
+bool leads_foreground_job() {
+    return getpgrp() == getpid() && tcgetpgrp(0) > 0;
+}
 
 }  // namespace
 
-bool enter_raw_mode() {
-    if (tcgetattr(0, &g_saved) != 0) {
-        return false;
-    }
-    termios raw = g_saved;
+termios raw_mode_settings(const termios &saved, bool signal_keys) {
+    termios raw = saved;
     cfmakeraw(&raw);
-    // Keep output processing: the remote terminal already turned \n into \r\n.
-    raw.c_oflag = g_saved.c_oflag & ~static_cast<tcflag_t>(OPOST);
+    // Output processing stays as it was: the remote terminal already sends \r\n, and the other
+    // processes writing to this terminal meanwhile (make, other stubs) rely on \n → \r\n.
+    raw.c_oflag = saved.c_oflag;
+    if (signal_keys) {
+        raw.c_lflag |= saved.c_lflag & ISIG;
+    }
     raw.c_cc[VMIN] = 1;
     raw.c_cc[VTIME] = 0;
-    static bool registered = false;
-    if (!registered) {
-        registered = true;
+    return raw;
+}
+
+bool enter_raw_mode() {
+    if (!g_saved_valid) {
+        if (tcgetattr(0, &g_saved) != 0) {
+            return false;
+        }
+        g_saved_valid = true;
+        g_raw_settings = raw_mode_settings(g_saved, !leads_foreground_job());
         std::atexit(restore_terminal);
     }
     g_raw = 1;
-    return tcsetattr(0, TCSADRAIN, &raw) == 0;
+    return tcsetattr(0, TCSADRAIN, &g_raw_settings) == 0;
 }
 
 void restore_terminal() {
     if (g_raw) {
         g_raw = 0;
+        sigset_t ttou;
+        sigset_t previous;
+        sigemptyset(&ttou);
+        sigaddset(&ttou, SIGTTOU);
+        sigprocmask(SIG_BLOCK, &ttou, &previous);
         tcsetattr(0, TCSADRAIN, &g_saved);
+        sigprocmask(SIG_SETMASK, &previous, nullptr);
     }
 }
+
+bool terminal_adds_carriage_returns() {
+    return g_saved_valid && (g_saved.c_oflag & OPOST) != 0 && (g_saved.c_oflag & ONLCR) != 0;
+}
+
+bool terminal_is_raw() { return g_raw != 0; }
+
+bool terminal_in_foreground() { return tcgetpgrp(0) == getpgrp(); }
 
 WindowSize terminal_size() {
     winsize ws{};
