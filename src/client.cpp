@@ -141,8 +141,13 @@ int run_remote(const ClientRequest &request) {
 
     ssh_session session = nullptr;
     try {
-        session = connect_authenticated(target);
+        ConnectTarget own = target;
+        own.interrupt_fd = g_signal_pipe[0];
+        session = connect_authenticated(own);
     } catch (const ConnectError &error) {
+        if (error.signal != 0) {
+            return exit_code::kSignalBase + error.signal;
+        }
         spdlog::error("{}", error.message);
         return exit_code::kConnection;
     }
