@@ -7,6 +7,7 @@
 #include "log.h"
 #include "remote_run.h"
 #include "reuse_client.h"
+#include "reuse_identity.h"
 #include "reuse_master.h"
 #include "wire.h"
 #include "workdir.h"
@@ -147,22 +148,27 @@ int run_remote(const ClientRequest &request) {
     // the master, outside the terminal's job control, would read it even from a background job.
     std::optional<ReuseEndpoint> endpoint;
     if (request.config->connection_reuse_ms > 0 && !tty && !isatty(0)) {
-        endpoint = reuse_endpoint(request.key_directory, target.host, target.port);
+        endpoint = reuse_endpoint(master_identity(target, request.config->connection_reuse_ms));
     }
     if (endpoint.has_value()) {
         MasterRun run = run_via_master(*endpoint, *wire, g_signal_pipe[0]);
         if (run.state == MasterState::Served) {
             return report(run.outcome);
         }
-        if (run.state == MasterState::Missing && make_private_directory(endpoint->directory)) {
+        if (run.state == MasterState::Missing) {
             start_reuse_master(*endpoint, target, request.config->connection_reuse_ms);
         }
     }
 
     ssh_session session = nullptr;
     try {
-        session = connect_authenticated(target);
+        ConnectTarget own = target;
+        own.interrupt_fd = g_signal_pipe[0];
+        session = connect_authenticated(own);
     } catch (const ConnectError &error) {
+        if (error.signal != 0) {
+            return exit_code::kSignalBase + error.signal;
+        }
         spdlog::error("{}", error.message);
         return exit_code::kConnection;
     }

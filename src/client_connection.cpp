@@ -6,11 +6,15 @@
 
 #include <sodium.h>
 
+#include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <fstream>
+#include <poll.h>
 #include <sstream>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 namespace k8psh {
@@ -94,6 +98,36 @@ ssh_session new_session(const ConnectTarget &target) {
     return session;
 }
 
+// Sleeps `delay` unless a signal arrives on `interrupt_fd` first; returns its number, or 0.
+// Nothing has run yet, so a signal meant for the command ends the stub instead. A window-size
+// change is no reason to stop: there is no terminal session yet.
+int wait_before_retry(int interrupt_fd, std::chrono::milliseconds delay) {
+    if (interrupt_fd < 0) {
+        std::this_thread::sleep_for(delay);
+        return 0;
+    }
+    const auto until = Clock::now() + delay;
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
+        if (left <= 0) {
+            return 0;
+        }
+        pollfd fd{interrupt_fd, POLLIN, 0};
+        if (poll(&fd, 1, static_cast<int>(left)) <= 0) {
+            continue;  // timed out (checked above) or EINTR
+        }
+        unsigned char signal = 0;
+        ssize_t n = read(interrupt_fd, &signal, 1);
+        if (n == 1 && signal != SIGWINCH) {
+            return signal;
+        }
+        if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(left));  // a broken pipe: just wait
+            return 0;
+        }
+    }
+}
+
 }  // namespace
 
 ssh_session connect_authenticated(const ConnectTarget &target) {
@@ -138,7 +172,10 @@ ssh_session connect_authenticated(const ConnectTarget &target) {
                                " ms: " + reason};
         }
         K8PSH_DEBUG_LOG("client", "connect failed ({}), retrying in {} ms", reason, delay.count());
-        std::this_thread::sleep_for(delay);
+        if (int signal = wait_before_retry(target.interrupt_fd, delay); signal != 0) {
+            K8PSH_DEBUG_LOG("client", "signal {} while waiting for the server: giving up", signal);
+            throw ConnectError{"", signal};
+        }
         delay = std::min(delay * 2, std::chrono::milliseconds(1000));
     }
     try {

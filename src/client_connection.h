@@ -13,11 +13,15 @@ struct ConnectTarget {
     std::string server_name;
     std::string key_directory;
     long timeout_ms = 30000;  // total time to keep retrying; negative: forever
+    // The stub's signal self-pipe (one byte per signal number): a signal while waiting to retry
+    // ends the attempt at once. -1: nothing interrupts the wait (the reuse master).
+    int interrupt_fd = -1;
 };
 
 // What went wrong, for the one stderr line and the exit code (always 255 for these).
 struct ConnectError {
     std::string message;
+    int signal = 0;  // the wait was ended by this signal: no message, exit 128+N like a local program
 };
 
 // An authenticated session, or throws ConnectError. The caller owns the session (ssh_free).

@@ -81,6 +81,10 @@ Config load_config(const std::string &path) {
         absolute.pop_back();
     }
     config.base_directory = absolute;
+    // The key directory too is written relative to the file, not to whoever reads it.
+    if (config.key_directory.has_value() && !config.key_directory->empty()) {
+        config.key_directory = (directory / *config.key_directory).lexically_normal().string();
+    }
     K8PSH_DEBUG_LOG("config", "{}: {} server(s), base directory {}", path, config.servers.size(), absolute);
     return config;
 }

@@ -47,7 +47,7 @@ struct Config {
     std::string base_directory;    // absolute after load_config; as written (or empty) after parse_config
     long connect_timeout_ms = 30000;  // negative: retry forever
     long connection_reuse_ms = 30000;  // idle lifetime of a reuse master (reuse_master.h); <= 0: none
-    std::optional<std::string> key_directory;
+    std::optional<std::string> key_directory;  // after load_config: relative to the file's directory
     std::vector<ServerSection> servers;  // sections without commands are dropped
     std::vector<std::string> warnings;   // "FILE:LINE: …", e.g. a command defined twice (k8pshd and --check print them)
 
@@ -77,8 +77,8 @@ std::string expand_variables(std::string_view text, const EnvLookup &lookup);
 // Throws ConfigError.
 Config parse_config(std::string_view text, const std::string &path, const EnvLookup &env);
 
-// Reads and parses a file, then makes base_directory absolute (relative to the config file's
-// directory). Throws ConfigError ("FILE: cannot read: reason") for missing/unreadable files.
+// Reads and parses a file, then makes base_directory absolute and a relative key_directory
+// relative to the config file's directory. Throws ConfigError ("FILE: cannot read: reason") for missing/unreadable files.
 Config load_config(const std::string &path);
 
 // The real process environment as an EnvLookup.

@@ -12,6 +12,7 @@
 #include "process_title.h"
 #include "self_path.h"
 #include "server.h"
+#include "standard_fds.h"
 
 #include <cstdio>
 #include <cstring>
@@ -109,6 +110,7 @@ int client_main(const std::vector<std::string> &args, const char *argv0) {
 }  // namespace
 
 int main(int argc, char **argv) {
+    fill_closed_standard_fds();
     remember_process_arguments(argc, argv);
     std::string face = base_name(argv[0]);
     std::vector<std::string> args(argv + 1, argv + argc);

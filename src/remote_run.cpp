@@ -6,6 +6,7 @@
 #include "pty_output.h"
 #include "signals.h"
 #include "ssh_drain.h"
+#include "stalled_output.h"
 #include "terminal.h"
 #include "wire.h"
 
@@ -74,12 +75,7 @@ private:
             bytes = self->translated_.data();
             size = self->translated_.size();
         }
-        // Written before returning, so the window only grows as fast as our reader drains.
-        if (!self->output_broken_ && !write_all(is_stderr ? self->io_.err : self->io_.out, bytes, size)) {
-            // Only reachable where SIGPIPE is ignored (the reuse master): a stub would have
-            // died of it. End the run the same way: the server sees the hang-up.
-            self->output_broken_ = errno == EPIPE;
-        }
+        self->output(is_stderr != 0, bytes, size);
         return static_cast<int>(len);
     }
     static void exit_status_cb(ssh_session, ssh_channel, int status, void *self) {
@@ -93,6 +89,7 @@ private:
     }
     static void close_cb(ssh_session, ssh_channel, void *self) { static_cast<RemoteRun *>(self)->closed_ = true; }
 
+    void output(bool is_stderr, const char *data, std::size_t size);
     bool send_request();
     void loop();
     void forward_signal(int signal);
@@ -115,6 +112,34 @@ private:
     std::string translated_;
     std::uint64_t sent_total_ = 0;
 };
+
+// Written before the callback returns, so the window only grows as fast as our reader drains.
+void RemoteRun::output(bool is_stderr, const char *data, std::size_t size) {
+    if (output_broken_ || peer_gone_) {
+        return;  // the run is ending; what is still in flight has nowhere to go
+    }
+    int fd = is_stderr ? io_.err : io_.out;
+    if (!io_.control_is_peer) {
+        // The stub's own stdout: if nobody reads it and the stub is killed, the process and
+        // its connection go with it, and the server hangs up the command.
+        if (!write_all(fd, data, size)) {
+            output_broken_ = errno == EPIPE;
+        }
+        return;
+    }
+    switch (write_output(fd, data, size, io_.control)) {
+    case OutputWrite::Done:
+        break;
+    case OutputWrite::Broken:
+        // SIGPIPE is ignored in the master (a stub would have died of it): end the run the
+        // same way, the server sees the hang-up.
+        output_broken_ = errno == EPIPE;
+        break;
+    case OutputWrite::PeerGone:
+        peer_gone_ = true;
+        break;
+    }
+}
 
 bool RemoteRun::send_request() {
     if (request_.tty) {
@@ -197,7 +222,7 @@ void RemoteRun::loop() {
     const int ssh_fd = ssh_get_fd(ssh_);
     bool stdin_open = true;
     std::unique_ptr<char[]> buffer(new char[kIoChunk]);
-    while (!closed_ && !output_broken_) {
+    while (!closed_ && !output_broken_ && !peer_gone_) {
         short ssh_events = POLLIN;
         if (ssh_get_poll_flags(ssh_) & SSH_WRITE_PENDING) {
             ssh_events |= POLLOUT;

@@ -3,6 +3,7 @@
 #include "exit_codes.h"
 #include "job_control.h"
 #include "log.h"
+#include "reuse_directory.h"
 
 #include <cerrno>
 #include <csignal>
@@ -29,6 +30,18 @@ struct Fd {
 
 MasterRun run_via_master(const ReuseEndpoint &endpoint, const WireRequest &request, int signal_fd) {
     MasterRun run;
+    std::string why;
+    Fd directory{open_private_directory(endpoint.directory, why)};
+    if (directory.fd < 0) {
+        if (errno == ENOENT) {
+            run.state = MasterState::Missing;
+            K8PSH_DEBUG_LOG("reuse", "no master yet: {}", why);
+        } else {
+            run.state = MasterState::Untrusted;
+            K8PSH_DEBUG_LOG("reuse", "not trusted, own connection instead: {}", why);
+        }
+        return run;
+    }
     Fd sock{socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)};
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
@@ -37,6 +50,13 @@ MasterRun run_via_master(const ReuseEndpoint &endpoint, const WireRequest &reque
         // EAGAIN: a master whose backlog is full is busy, not missing.
         run.state = errno == ENOENT || errno == ECONNREFUSED ? MasterState::Missing : MasterState::Unavailable;
         K8PSH_DEBUG_LOG("reuse", "no master at {}: {}", endpoint.socket, strerror(errno));
+        return run;
+    }
+    // The directory may have been swapped since it was checked (a parent others can write
+    // into): whoever listens must be us.
+    if (!peer_is_us(sock.fd, why)) {
+        run.state = MasterState::Untrusted;
+        K8PSH_DEBUG_LOG("reuse", "not trusted, own connection instead: {}: {}", endpoint.socket, why);
         return run;
     }
     run.state = MasterState::Unavailable;

@@ -5,7 +5,9 @@
 #include "log.h"
 #include "process_title.h"
 #include "remote_run.h"
+#include "reuse_directory.h"
 
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <fcntl.h>
@@ -24,11 +26,29 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// A stub sends its whole request right after connecting. A client that stays silent longer is
+// not a stub: it is dropped instead of holding a thread (and keeping the master from idling
+// out) for ever. Each read of the request may wait this long.
+constexpr timeval kRequestReadTimeout{2, 0};
+
+// SIGTERM (a container stopping, `pkill`) ends the master like its idle timeout does, so its
+// socket and lock file go with it.
+volatile sig_atomic_t g_stop = 0;
+int g_wake_fd = -1;
+
+void on_stop(int) {
+    int saved = errno;
+    g_stop = 1;
+    (void)!write(g_wake_fd, "s", 1);
+    errno = saved;
+}
+
 class Master {
 public:
     Master(const ConnectTarget &target, long idle_ms, int listen_fd)
         : target_(target), idle_ms_(idle_ms), listen_fd_(listen_fd), last_work_(Clock::now()) {
-        spare_target_ = target;
+        target_.interrupt_fd = -1;  // the stub's self-pipe is not ours
+        spare_target_ = target_;
         spare_target_.timeout_ms = 0;  // one attempt: a spare is an optimisation, never a wait
         if (pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) {
             wake_[0] = wake_[1] = -1;
@@ -64,7 +84,17 @@ ssh_session Master::take_spare() {
 }
 
 void Master::serve() {
+    g_wake_fd = wake_[1];
+    struct sigaction action {};
+    action.sa_handler = on_stop;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGTERM, &action, nullptr);
+    sigaction(SIGINT, &action, nullptr);
     for (;;) {
+        if (g_stop != 0) {
+            K8PSH_DEBUG_LOG("reuse", "asked to stop: exiting");
+            break;
+        }
         bool connect_spare = false;
         int spare_fd = -1;
         int timeout = -1;
@@ -159,11 +189,14 @@ RunOutcome Master::run(ssh_session session, const WireRequest &request, const Ru
 
 void Master::handle(int client) {
     int fds[3] = {-1, -1, -1};
-    ucred peer{};
-    socklen_t size = sizeof peer;
+    std::string why;
     // The directory is already private; the check keeps that true even if it were not.
-    bool ours = getsockopt(client, SOL_SOCKET, SO_PEERCRED, &peer, &size) == 0 && peer.uid == geteuid();
+    bool ours = peer_is_us(client, why);
+    if (!ours) {
+        K8PSH_DEBUG_LOG("reuse", "client refused: {}", why);
+    }
     if (ours) {
+        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &kRequestReadTimeout, sizeof kRequestReadTimeout);
         if (auto request = receive_reuse_request(client, fds); request.has_value()) {
             if (send(client, &kAccepted, 1, MSG_NOSIGNAL) == 1) {
                 RunOutcome outcome = run(take_spare(), *request, RunIo{fds[0], fds[1], fds[2], client, true});
@@ -188,6 +221,14 @@ void Master::handle(int client) {
     wake();
 }
 
+// Removes the lock file while still holding it, so nothing is left per identity: a master
+// starting meanwhile that opened the old file notices it no longer has that name and
+// locks the new one (take_master_lock).
+[[noreturn]] void remove_and_exit(int directory, const std::string &lock_name) {
+    unlinkat(directory, lock_name.c_str(), 0);
+    _exit(0);
+}
+
 // The master's process: detached from the stub's session, terminal and files.
 [[noreturn]] void become_master(const ReuseEndpoint &endpoint, const ConnectTarget &target, long idle_ms) {
     sigset_t all;
@@ -210,29 +251,35 @@ void Master::handle(int client) {
     dup2(null, 0);
     dup2(null, 1);
     dup2(null, 2);
-    if (log::debug_enabled("reuse")) {
-        // Nobody reads our stderr: debug lines go beside the socket instead.
-        int log_fd = open((endpoint.socket + ".log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
-                          0600);
-        if (log_fd >= 0) {
-            dup2(log_fd, 2);
-        }
-    }
     closefrom(3);
 
-    int lock = open(endpoint.lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
+    std::string why;
+    int directory = make_private_directory(endpoint.directory, why);
+    if (directory < 0) {
+        _exit(0);  // not ours alone: stubs will not use it either
+    }
+    if (log::debug_enabled("reuse")) {
+        // Nobody reads our stderr: debug lines go beside the socket instead.
+        int log_fd = open_private_file(directory, endpoint.log, O_WRONLY | O_CREAT | O_APPEND, why);
+        if (log_fd >= 0) {
+            dup2(log_fd, 2);
+            close(log_fd);
+        }
+    }
+    int lock = take_master_lock(directory, endpoint.lock);
+    if (lock < 0) {
         _exit(0);  // another master serves this endpoint
     }
+    const std::string socket_name = endpoint.name + ".sock";
     // Holding the lock, a socket file left here is a dead master's.
-    unlink(endpoint.socket.c_str());
+    unlinkat(directory, socket_name.c_str(), 0);
     int listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     endpoint.socket.copy(address.sun_path, sizeof address.sun_path - 1);
     if (listen_fd < 0 || bind(listen_fd, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0 ||
         listen(listen_fd, SOMAXCONN) != 0) {
-        _exit(0);
+        remove_and_exit(directory, endpoint.lock);
     }
     K8PSH_DEBUG_LOG("reuse", "master for {}:{} listening on {}", target.host, target.port, endpoint.socket);
     ensure_crypto_ready();
@@ -240,9 +287,9 @@ void Master::handle(int client) {
     auto *master = new Master(target, idle_ms, listen_fd);
     master->serve();
     // Unlinked before closing: a stub connecting now finds no socket and runs on its own.
-    unlink(endpoint.socket.c_str());
+    unlinkat(directory, socket_name.c_str(), 0);
     close(listen_fd);
-    _exit(0);
+    remove_and_exit(directory, endpoint.lock);
 }
 
 }  // namespace

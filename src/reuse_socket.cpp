@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -87,14 +86,12 @@ bool read_all(int fd, char *data, std::size_t size) {
 
 }  // namespace
 
-std::optional<ReuseEndpoint> reuse_endpoint(const std::string &key_directory, const std::string &host, int port) {
+std::optional<ReuseEndpoint> reuse_endpoint(const std::string &identity) {
     const char *tmp = std::getenv("TMPDIR");
     std::string base = tmp != nullptr && tmp[0] == '/' ? tmp : "/tmp";
     while (base.size() > 1 && base.back() == '/') {
         base.pop_back();
     }
-    // Same keys and same server: same master. Other keys (another pod's volume) never share one.
-    std::string identity = key_directory + '\0' + host + '\0' + std::to_string(port);
     unsigned char hash[12];
     crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char *>(identity.data()), identity.size(),
                        nullptr, 0);
@@ -103,21 +100,14 @@ std::optional<ReuseEndpoint> reuse_endpoint(const std::string &key_directory, co
 
     ReuseEndpoint endpoint;
     endpoint.directory = base + "/k8psh-" + std::to_string(geteuid());
-    endpoint.socket = endpoint.directory + "/" + hex + ".sock";
-    endpoint.lock = endpoint.directory + "/" + hex + ".lock";
+    endpoint.name = hex;
+    endpoint.socket = endpoint.directory + "/" + endpoint.name + ".sock";
+    endpoint.lock = endpoint.name + ".lock";
+    endpoint.log = endpoint.name + ".sock.log";
     if (endpoint.socket.size() >= sizeof(sockaddr_un::sun_path)) {
         return std::nullopt;
     }
     return endpoint;
-}
-
-bool make_private_directory(const std::string &path) {
-    if (mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
-        return false;
-    }
-    struct stat info {};
-    return lstat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode) && info.st_uid == geteuid() &&
-           (info.st_mode & 077) == 0;
 }
 
 bool send_reuse_request(int socket, const WireRequest &request, const int fds[3]) {

@@ -16,18 +16,16 @@
 namespace k8psh {
 
 struct ReuseEndpoint {
-    std::string directory;  // ${TMPDIR:-/tmp}/k8psh-UID, 0700, ours
-    std::string socket;     // DIRECTORY/HASH.sock: one per server and key directory
-    std::string lock;       // DIRECTORY/HASH.lock: held by the master for its lifetime
+    std::string directory;  // ${TMPDIR:-/tmp}/k8psh-UID, 0700, ours (reuse_directory.h)
+    std::string name;       // HASH of the master's identity (reuse_identity.h)
+    std::string socket;     // DIRECTORY/HASH.sock
+    std::string lock;       // HASH.lock: held by the master for its lifetime, inside DIRECTORY
+    std::string log;        // HASH.sock.log: the master's debug lines, inside DIRECTORY
 };
 
-// The endpoint of a server (as reached with these keys). nullopt when the path would not fit a
-// socket address. Pure: creates nothing.
-std::optional<ReuseEndpoint> reuse_endpoint(const std::string &key_directory, const std::string &host, int port);
-
-// Creates the directory if needed; true only if it is a real directory owned by us that nobody
-// else can enter (a directory another user prepared, or a symlink, is never used).
-bool make_private_directory(const std::string &path);
+// The endpoint of the master with this identity. nullopt when the path would not fit a socket
+// address. Pure: creates nothing.
+std::optional<ReuseEndpoint> reuse_endpoint(const std::string &identity);
 
 inline constexpr char kAccepted = 'A';
 inline constexpr char kResult = 'R';

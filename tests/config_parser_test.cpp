@@ -603,6 +603,13 @@ TEST_F(ConfigLoad, AbsoluteBaseDirectoryIsKept) {
     EXPECT_EQ(load_config(write("baseDirectory = /nonexistent/k8psh//ws/\n")).base_directory, "/nonexistent/k8psh/ws");
 }
 
+TEST_F(ConfigLoad, RelativeKeyDirectoryIsResolvedAgainstTheConfigDirectory) {
+    EXPECT_EQ(load_config(write("keyDirectory = keys\n")).key_directory, (dir_ / "conf" / "keys").string());
+    EXPECT_EQ(load_config(write("keyDirectory = ../bin/keys\n")).key_directory, (dir_ / "bin" / "keys").string());
+    EXPECT_EQ(load_config(write("keyDirectory = /k8psh/bin/keys\n")).key_directory, "/k8psh/bin/keys");
+    EXPECT_FALSE(load_config(write("[s]\nx\n")).key_directory.has_value());
+}
+
 TEST_F(ConfigLoad, ExpandsTheProcessEnvironment) {
     ::setenv("K8PSH_TEST_CONFIG_DIR", "/from/env", 1);
     EXPECT_EQ(load_config(write("baseDirectory = ${K8PSH_TEST_CONFIG_DIR}\n")).base_directory, "/from/env");

@@ -1,6 +1,5 @@
 // The local socket between stubs and their reuse master: a request and the stub's three
-// streams arrive intact, anything else is refused, and the socket only ever lives in a
-// directory nobody else can enter.
+// streams arrive intact, anything else is refused, one socket per master identity.
 #include "reuse_socket.h"
 
 #include "temp_dir.h"
@@ -11,7 +10,6 @@
 #include <cstring>
 #include <fcntl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -153,55 +151,28 @@ TEST(ReuseResult, RoundTripAndIncomplete) {
     EXPECT_EQ(empty->error, "");
 }
 
-TEST(ReuseEndpoint, OnePerKeysAndServerUnderTmpdir) {
+TEST(ReuseEndpoint, OnePerIdentityUnderTmpdir) {
     test::TempDir dir;
     setenv("TMPDIR", dir.path().c_str(), 1);
-    auto a = reuse_endpoint("/pod/bin/keys", "127.0.0.1", 1120);
-    auto b = reuse_endpoint("/pod/bin/keys", "127.0.0.1", 1121);
-    auto c = reuse_endpoint("/other/keys", "127.0.0.1", 1120);
-    auto again = reuse_endpoint("/pod/bin/keys", "127.0.0.1", 1120);
+    auto a = reuse_endpoint("identity a");
+    auto b = reuse_endpoint("identity b");
+    auto again = reuse_endpoint("identity a");
     unsetenv("TMPDIR");
-    ASSERT_TRUE(a && b && c && again);
+    ASSERT_TRUE(a && b && again);
     EXPECT_EQ(a->directory, dir.path() + "/k8psh-" + std::to_string(geteuid()));
-    EXPECT_EQ(a->socket.rfind(a->directory + "/", 0), 0u);
+    EXPECT_EQ(a->socket, a->directory + "/" + a->name + ".sock");
     EXPECT_EQ(a->socket, again->socket);
     EXPECT_NE(a->socket, b->socket);
-    EXPECT_NE(a->socket, c->socket);
-    EXPECT_NE(a->socket, a->lock);
+    EXPECT_EQ(a->lock, a->name + ".lock") << "names inside the directory, opened relative to its handle";
+    EXPECT_EQ(a->lock.find('/'), std::string::npos);
+    EXPECT_EQ(a->log.find('/'), std::string::npos);
 }
 
 TEST(ReuseEndpoint, NoneWhenThePathCannotBeASocketAddress) {
     setenv("TMPDIR", ("/" + std::string(120, 'd')).c_str(), 1);
-    auto endpoint = reuse_endpoint("/pod/bin/keys", "127.0.0.1", 1120);
+    auto endpoint = reuse_endpoint("identity");
     unsetenv("TMPDIR");
     EXPECT_FALSE(endpoint.has_value());
-}
-
-TEST(ReuseDirectory, CreatedPrivate) {
-    test::TempDir dir;
-    std::string path = dir.path() + "/k8psh-0";
-    ASSERT_TRUE(make_private_directory(path));
-    struct stat info {};
-    ASSERT_EQ(stat(path.c_str(), &info), 0);
-    EXPECT_EQ(info.st_mode & 0777, 0700u);
-    EXPECT_TRUE(make_private_directory(path)) << "an existing private directory is fine";
-}
-
-TEST(ReuseDirectory, OthersCouldEnterItSoNotUsed) {
-    test::TempDir dir;
-    std::string path = dir.path() + "/k8psh-0";
-    ASSERT_EQ(mkdir(path.c_str(), 0700), 0);
-    ASSERT_EQ(chmod(path.c_str(), 0755), 0);
-    EXPECT_FALSE(make_private_directory(path));
-}
-
-TEST(ReuseDirectory, SymlinkNotFollowed) {
-    test::TempDir dir;
-    std::string target = dir.path() + "/elsewhere";
-    ASSERT_EQ(mkdir(target.c_str(), 0700), 0);
-    std::string path = dir.path() + "/k8psh-0";
-    ASSERT_EQ(symlink(target.c_str(), path.c_str()), 0);
-    EXPECT_FALSE(make_private_directory(path));
 }
 
 }  // namespace

@@ -1,0 +1,74 @@
+#include "reuse_identity.h"
+
+#include "keys.h"
+#include "openssh_format.h"
+
+#include <sodium.h>
+
+#include <climits>
+#include <cstdlib>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace k8psh {
+namespace {
+
+constexpr std::size_t kMaxKeyFileBytes = 64u << 10;  // an ed25519 key file is ~400 bytes
+
+// The namespace file's inode names the namespace; "" where /proc is not mounted (every stub of
+// such a container then agrees anyway).
+std::string network_namespace() {
+    struct stat info {};
+    if (stat("/proc/self/ns/net", &info) != 0) {
+        return "";
+    }
+    return std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino);
+}
+
+std::string real_path(const std::string &path) {
+    char resolved[PATH_MAX];
+    return realpath(path.c_str(), resolved) != nullptr ? resolved : path;
+}
+
+// The public half of the client key the master would load: the same directory holding new keys
+// is another identity. "" when the file cannot be read or parsed (the master would fail too).
+std::string client_key_fingerprint(const std::string &key_directory) {
+    std::string text;
+    int fd = open((key_directory + "/" + kClientKey).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        char buffer[4096];
+        ssize_t n;
+        while (text.size() < kMaxKeyFileBytes && (n = read(fd, buffer, sizeof buffer)) > 0) {
+            text.append(buffer, static_cast<std::size_t>(n));
+        }
+        close(fd);
+    }
+    std::string fingerprint;
+    try {
+        if (auto parsed = parse_openssh_private_key(text); parsed.has_value()) {
+            const auto &key = parsed->key.public_key;
+            fingerprint.assign(key.begin(), key.end());
+        }
+    } catch (const std::exception &) {
+        // Out of locked memory or libsodium unusable: no fingerprint, the rest still counts.
+    }
+    sodium_memzero(text.data(), text.size());  // the private key's text, wiped like SecretBytes
+    return fingerprint;
+}
+
+}  // namespace
+
+std::string master_identity(const ConnectTarget &target, long idle_ms) {
+    std::string identity;
+    for (const std::string &part :
+         {std::to_string(geteuid()), network_namespace(), real_path(target.key_directory),
+          client_key_fingerprint(target.key_directory), target.server_name, target.host, std::to_string(target.port),
+          std::to_string(target.timeout_ms), std::to_string(idle_ms)}) {
+        // Length-prefixed, so no two different lists of parts give the same string.
+        identity += std::to_string(part.size()) + ':' + part;
+    }
+    return identity;
+}
+
+}  // namespace k8psh
