@@ -133,6 +133,27 @@ tmux_wait_for() {
     return 1
 }
 
+# wait_until SECONDS CMD…: polls CMD until it succeeds; false after SECONDS. For conditions no
+# process can tell us about (a process that is not our child ending, a file appearing): a bound,
+# never the synchronisation itself.
+wait_until() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@"; do
+        [ $SECONDS -lt $deadline ] || return 1
+        sleep 0.02
+    done
+}
+
+# wait_child SECONDS PID: `wait PID` for a child of this shell, but one still running after
+# SECONDS is killed (SIGKILL) first, so a hung child fails its test instead of hanging it.
+wait_child() {
+    wait_until "$1" exited "$2" || kill -KILL "$2" 2>/dev/null
+    wait "$2"
+}
+# exited PID: the process is gone or a zombie waiting for `wait` (a child that has ended).
+exited() { [ ! -e "/proc/$1/stat" ] || [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" = Z ]; }
+
 # wait_for_process PATTERN [SECONDS]: until pgrep -f finds it (the remote side has started).
 wait_for_process() {
     local deadline=$((SECONDS + ${2:-10}))
