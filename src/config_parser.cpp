@@ -360,6 +360,10 @@ void Parser::parse_command(Config &config) {
     if (name.text.empty()) {
         fail(name.offset, "empty command name");
     }
+    // The name becomes a stub's file name in -e DIR: `../x` or `a/b` would write elsewhere.
+    if (name.text.find('/') != std::string::npos || name.text == "." || name.text == "..") {
+        fail(name.offset, "command name \"" + name.text + "\" is not a file name (no '/', not . or ..)");
+    }
     const int line = static_cast<int>(std::count(text_.begin(), text_.begin() + name.offset, '\n')) + 1;
     if (auto [it, added] = command_lines_.emplace(name.text, line); !added) {
         fail(name.offset,
