@@ -26,7 +26,8 @@ std::string lower(std::string_view text) {
 
 void init(std::string_view face) {
     spdlog::drop("k8psh");  // `k8psh --server` initialises twice: client face, then server
-    auto logger = spdlog::stderr_logger_st("k8psh");
+    // _mt: the server's session threads and the reuse master's handlers log at the same time.
+    auto logger = spdlog::stderr_logger_mt("k8psh");
     logger->set_pattern(std::string(face) + ": %v");
     spdlog::set_default_logger(logger);
     spdlog::set_level(spdlog::level::info);
