@@ -24,13 +24,14 @@ int Session::on_auth_pubkey(ssh_key key, char state) {
         match = length == allowed.size() && sodium_memcmp(offered, allowed.data(), length) == 0;
         ssh_string_free_char(offered);
     }
-    if (!match) {
+    // OpenSSH first asks whether the key would do (state NONE, answered "it would" and nothing
+    // more), then signs: only a signature libssh has verified (VALID) lets anyone in. Any other
+    // state is a failed or unverifiable signature, whatever the key.
+    if (!match || (state != SSH_PUBLICKEY_STATE_NONE && state != SSH_PUBLICKEY_STATE_VALID)) {
         ++auth_failures_;
         K8PSH_DEBUG_LOG("server", "{}: public key refused", peer_);
         return SSH_AUTH_DENIED;
     }
-    // OpenSSH first asks whether the key would do (state NONE), then signs: both get "yes",
-    // and libssh has verified the signature itself before calling with state VALID.
     if (state == SSH_PUBLICKEY_STATE_VALID) {
         K8PSH_DEBUG_LOG("server", "{}: authenticated", peer_);
     }
