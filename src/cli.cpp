@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <iostream>
 
 namespace k8psh {
@@ -127,6 +128,30 @@ ServerOptions parse_server(const std::vector<std::string> &args) {
     }
     run_parser(app, args);
     return options;
+}
+
+namespace {
+
+std::optional<unsigned long> parse_id(std::string_view text) {
+    unsigned long value = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    // from_chars takes no sign, space or prefix; the whole text must be the number.
+    if (text.empty() || error != std::errc() || end != text.data() + text.size() || value >= 0xffffffffUL) {
+        return std::nullopt;
+    }
+    return value;
+}
+
+}  // namespace
+
+std::optional<KeyOwner> parse_key_owner(std::string_view text) {
+    std::size_t colon = text.find(':');
+    auto uid = parse_id(text.substr(0, colon));
+    auto gid = colon == std::string_view::npos ? uid : parse_id(text.substr(colon + 1));
+    if (!uid || !gid) {
+        return std::nullopt;
+    }
+    return KeyOwner{static_cast<uid_t>(*uid), static_cast<gid_t>(*gid)};
 }
 
 InstallOptions parse_install(const std::vector<std::string> &args) {

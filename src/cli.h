@@ -4,6 +4,8 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <sys/types.h>
 #include <vector>
 
 namespace k8psh {
@@ -58,5 +60,15 @@ ClientOptions parse_client(const std::vector<std::string> &args);
 // Section options from the config come first, command-line ones after (the later wins).
 ServerOptions parse_server(const std::vector<std::string> &args);
 InstallOptions parse_install(const std::vector<std::string> &args);
+
+struct KeyOwner {
+    uid_t uid;
+    gid_t gid;
+};
+
+// --key-owner's "UID" or "UID:GID" (GID defaults to UID): decimal numbers and nothing else.
+// nullopt for anything more or less, and for -1 / 4294967295, which chown reads as "leave
+// unchanged" (the keys would silently stay root's).
+std::optional<KeyOwner> parse_key_owner(std::string_view text);
 
 }  // namespace k8psh
