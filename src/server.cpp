@@ -1,5 +1,6 @@
 #include "server.h"
 
+#include "atomic_file.h"
 #include "cli.h"
 #include "config.h"
 #include "crypto_init.h"
@@ -33,23 +34,19 @@
 namespace k8psh {
 namespace {
 
-// Writes the pid file atomically (temporary + rename), replacing a stale one.
+// Writes the pid file atomically, replacing a stale one. The directory may be writable by others
+// (an emptyDir): AtomicFile's temporary is created exclusively under an unpredictable name, so a
+// planted symlink can never redirect the write, and the rename replaces a link, never its target.
 bool write_pidfile(const std::string &path) {
-    std::string temporary = path + ".tmp." + std::to_string(getpid());
-    int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        spdlog::error("{}: cannot write pid file: {}", path, strerror(errno));
+    try {
+        AtomicFile file(path, 0644);
+        file.write(std::to_string(getpid()) + "\n");
+        file.commit();
+        return true;
+    } catch (const FileError &error) {
+        spdlog::error("pid file {}", error.what());
         return false;
     }
-    std::string text = std::to_string(getpid()) + "\n";
-    bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    ok = close(fd) == 0 && ok;
-    if (!ok || rename(temporary.c_str(), path.c_str()) != 0) {
-        spdlog::error("{}: cannot write pid file: {}", path, strerror(errno));
-        unlink(temporary.c_str());
-        return false;
-    }
-    return true;
 }
 
 std::string host_name() {
