@@ -118,6 +118,20 @@ ServerOptions parse_server(const std::vector<std::string> &args) {
     app.add_flag("-i,--ignore-invalid-arguments", options.ignore_invalid_arguments, "Ignore unknown options");
     app.add_option("--keys", options.keys, "Key directory");
     app.add_option("--listen", options.listen, "Address to listen on (default 127.0.0.1)");
+    // 0 would admit nobody: a limit is at least 1, or -1 for none.
+    auto limit = CLI::Validator(
+        [](std::string &value) {
+            long n = 0;
+            auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), n);
+            bool ok = error == std::errc() && end == value.data() + value.size() && (n >= 1 || n == -1);
+            return ok ? std::string() : std::string("must be a number of at least 1, or -1 for no limit");
+        },
+        "N", "LIMIT");
+    app.add_option("--max-startups", options.max_startups,
+                   "Unauthenticated connections at once; when full, the oldest is cut (default 32, -1: no limit)")
+        ->check(limit);
+    app.add_option("--max-sessions", options.max_sessions, "Commands running at once; more wait (default -1: no limit)")
+        ->check(limit);
     app.add_option("--login-grace-ms", options.login_grace_ms, "Time a connection has to authenticate");
     app.add_option("--hangup-grace-ms", options.hangup_grace_ms, "SIGHUP to SIGKILL for vanished clients");
     // -i must be known before parsing decides what an unknown option means.

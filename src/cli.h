@@ -41,6 +41,8 @@ struct ServerOptions {
     bool ignore_invalid_arguments = false;
     long timeout_ms = -1;
     long max_connections = -1;
+    long max_startups = 32;  // unauthenticated connections at once; the oldest is cut beyond
+    long max_sessions = -1;  // commands running at once; more wait (-1: no limit)
     int login_grace_ms = 10000;
     int hangup_grace_ms = 5000;
 };

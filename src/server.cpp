@@ -3,11 +3,13 @@
 #include "atomic_file.h"
 #include "cli.h"
 #include "config.h"
+#include "connection_limits.h"
 #include "crypto_init.h"
 #include "exit_codes.h"
 #include "key_directory.h"
 #include "keys.h"
 #include "log.h"
+#include "process.h"
 #include "self_path.h"
 #include "server_session.h"
 #include "stubs.h"
@@ -16,6 +18,7 @@
 #include <libssh/server.h>
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <atomic>
 #include <optional>
 #include <cerrno>
@@ -28,6 +31,7 @@
 #include <sys/socket.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <system_error>
 #include <thread>
 #include <unistd.h>
 
@@ -122,7 +126,11 @@ public:
 
 private:
     int open_listener(const std::string &key_directory);
+    bool open_internal_fds();
     void accept_one();
+    void start_session_thread(ssh_session session, std::uint64_t ticket);
+    // Drains the signalfd: reaps orphans on SIGCHLD; true when asked to stop.
+    bool handle_signals();
     void shut_down();
 
     const ServerOptions &options_;
@@ -133,6 +141,8 @@ private:
     int shutdown_pipe_[2] = {-1, -1};
     int ended_fd_ = -1;   // eventfd: a session thread finished
     int signal_fd_ = -1;
+    std::optional<StartupSlots> startups_;
+    std::optional<CommandSlots> command_slots_;
     std::atomic<long> active_{0};    // accepted connections
     std::atomic<int> commands_{0};   // of them, those that requested a command (ServerContext)
     std::atomic<Clock::rep> last_command_end_{Clock::now().time_since_epoch().count()};
@@ -170,15 +180,39 @@ int Server::open_listener(const std::string &key_directory) {
 
 void Server::accept_one() {
     ssh_session session = ssh_new();
+    if (session == nullptr) {
+        spdlog::warn("cannot accept a connection: out of memory");
+        return;
+    }
     if (ssh_bind_accept(listener_.bind, session) != SSH_OK) {
         K8PSH_DEBUG_LOG("server", "accept failed: {}", ssh_get_error(listener_.bind));
         ssh_free(session);
         return;
     }
-    fcntl(ssh_get_fd(session), F_SETFD, FD_CLOEXEC);
+    const int fd = ssh_get_fd(session);
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    std::uint64_t ticket = startups_->admit(fd);
+    if (ticket == 0) {
+        spdlog::warn("cannot watch a new connection, closing it: {}", strerror(errno));
+        ssh_free(session);
+        return;
+    }
     ++active_;
-    std::thread([this, session] {
-        if (serve_session(session, context_)) {
+    try {
+        start_session_thread(session, ticket);
+    } catch (const std::system_error &error) {
+        // Out of threads (the process limit, memory): only this connection is lost. An uncaught
+        // exception here would end every running command with the server.
+        spdlog::warn("cannot start a thread for a connection, closing it: {}", error.what());
+        startups_->release(ticket);
+        ssh_free(session);
+        --active_;
+    }
+}
+
+void Server::start_session_thread(ssh_session session, std::uint64_t ticket) {
+    std::thread([this, session, ticket] {
+        if (serve_session(session, context_, ticket)) {
             last_command_end_ = Clock::now().time_since_epoch().count();
             --commands_;
         }
@@ -191,9 +225,53 @@ void Server::accept_one() {
     }).detach();
 }
 
+bool Server::open_internal_fds() {
+    if (pipe2(shutdown_pipe_, O_CLOEXEC) != 0 || (ended_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+        spdlog::error("cannot create internal pipes: {}", strerror(errno));
+        return false;
+    }
+    sigset_t signals;
+    sigemptyset(&signals);
+    // SIGCHLD too: as PID 1 (or a subreaper) the orphans of commands' process trees are ours.
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) {
+        sigaddset(&signals, sig);
+    }
+    // Blocked before any session thread exists, so only the signalfd below ever sees them.
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    signal_fd_ = signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (signal_fd_ < 0) {
+        // Blocked and unread, SIGTERM would never stop us.
+        spdlog::error("cannot create a signalfd: {}", strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+bool Server::handle_signals() {
+    bool stop = false;
+    bool child = false;
+    signalfd_siginfo info{};
+    while (read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+        if (info.ssi_signo == SIGCHLD) {
+            child = true;
+        } else if (!stop) {
+            stop = true;
+            spdlog::info("SIG{} received, shutting down", sigabbrev_np(static_cast<int>(info.ssi_signo)));
+        }
+    }
+    if (child) {
+        reap_orphans();
+    }
+    return stop;
+}
+
 int Server::run(const std::string &key_directory, const std::optional<std::string> &pidfile) {
     if (int code = open_listener(key_directory); code != 0) {
         return code;
+    }
+    // Before detaching, so a failure is still reported to the caller.
+    if (!open_internal_fds()) {
+        return exit_code::kConnection;
     }
     if (options_.background) {
         // Detach only once listening, so a bad key or a busy port is still reported here; and
@@ -232,19 +310,9 @@ int Server::run(const std::string &key_directory, const std::optional<std::strin
     } else if (pidfile && !write_pidfile(*pidfile)) {
         return exit_code::kUsage;
     }
-    if (pipe2(shutdown_pipe_, O_CLOEXEC) != 0 || (ended_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
-        spdlog::error("cannot create internal pipes: {}", strerror(errno));
-        return exit_code::kConnection;
-    }
-    sigset_t signals;
-    sigemptyset(&signals);
-    for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
-        sigaddset(&signals, sig);
-    }
-    // Blocked before any session thread exists, so only the signalfd below ever sees them.
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    signal_fd_ = signalfd(-1, &signals, SFD_CLOEXEC);
 
+    startups_.emplace(options_.max_startups, ended_fd_);
+    command_slots_.emplace(options_.max_sessions);
     context_.config = &config_;
     context_.section = &section_;
     context_.shutdown_fd = shutdown_pipe_[0];
@@ -252,22 +320,28 @@ int Server::run(const std::string &key_directory, const std::optional<std::strin
     context_.login_grace_ms = options_.login_grace_ms;
     context_.hangup_grace_ms = options_.hangup_grace_ms;
     context_.commands = &commands_;
+    context_.startups = &*startups_;
+    context_.command_slots = options_.max_sessions >= 0 ? &*command_slots_ : nullptr;
 
     spdlog::info("serving {} command(s) of '{}' on {}:{}", section_.commands.size(), section_.name,
                  options_.listen, section_.port);
     const int listen_fd = ssh_bind_get_fd(listener_.bind);
     for (;;) {
         bool full = options_.max_connections >= 0 && active_ >= options_.max_connections;
-        // At the connection limit new clients wait in the listen backlog, not in our memory.
-        pollfd fds[3] = {{full ? -1 : listen_fd, POLLIN, 0}, {signal_fd_, POLLIN, 0}, {ended_fd_, POLLIN, 0}};
+        // At a limit new clients wait in the listen backlog, not in our memory. All startup slots
+        // taken: the oldest holder is cut once it has had its share, and until then we wait.
+        int room = full ? -1 : startups_->make_room();
+        bool accepting = !full && room < 0;
+        pollfd fds[3] = {{accepting ? listen_fd : -1, POLLIN, 0}, {signal_fd_, POLLIN, 0}, {ended_fd_, POLLIN, 0}};
         // -t: idle means no command running, for MS since the last one ended.
-        int timeout = -1;
+        int timeout = room;
         bool idle = false;
         if (options_.timeout_ms >= 0 && commands_ == 0) {
             auto since = Clock::time_point(Clock::duration(last_command_end_.load()));
             auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
             idle = ms >= options_.timeout_ms;
-            timeout = idle ? 0 : static_cast<int>(options_.timeout_ms - ms);
+            int left = idle ? 0 : static_cast<int>(options_.timeout_ms - ms);
+            timeout = timeout < 0 ? left : std::min(timeout, left);
         }
         if (idle) {
             spdlog::info("idle for {} ms, exiting", options_.timeout_ms);
@@ -278,10 +352,7 @@ int Server::run(const std::string &key_directory, const std::optional<std::strin
             spdlog::error("poll: {}", strerror(errno));
             break;
         }
-        if (fds[1].revents != 0) {
-            signalfd_siginfo info{};
-            (void)!read(signal_fd_, &info, sizeof info);
-            spdlog::info("SIG{} received, shutting down", sigabbrev_np(static_cast<int>(info.ssi_signo)));
+        if (fds[1].revents != 0 && handle_signals()) {
             break;
         }
         if (fds[2].revents != 0) {
@@ -307,11 +378,17 @@ void Server::shut_down() {
     ssh_bind_free(listener_.bind);
     listener_.bind = nullptr;
     (void)!write(shutdown_pipe_[1], "x", 1);
+    // A thread in a key exchange does not watch the shutdown pipe: cutting its socket ends it
+    // now instead of after the login grace.
+    startups_->cut_all();
     while (active_ > 0) {
-        pollfd fd{ended_fd_, POLLIN, 0};
-        poll(&fd, 1, 1000);
+        pollfd fds[2] = {{ended_fd_, POLLIN, 0}, {signal_fd_, POLLIN, 0}};
+        poll(fds, 2, 1000);
         uint64_t count = 0;
         (void)!read(ended_fd_, &count, sizeof count);
+        if (fds[1].revents != 0) {
+            handle_signals();  // orphans still exit while the last commands finish
+        }
     }
 }
 

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 namespace k8psh::server_detail {
@@ -34,6 +35,7 @@ int Session::on_auth_pubkey(ssh_key key, char state) {
     }
     if (state == SSH_PUBLICKEY_STATE_VALID) {
         K8PSH_DEBUG_LOG("server", "{}: authenticated", peer_);
+        leave_startup_slot();  // a startup slot is for strangers only
     }
     return SSH_AUTH_SUCCESS;
 }
@@ -178,8 +180,43 @@ void Session::start_command(const std::string &exec_string) {
         }
         request.pty_path = pty_.slave_path();
     }
+    pending_spawn_ = std::move(request);
+    if (take_command_slot()) {
+        spawn_pending();
+    }
+}
+
+// --max-sessions: false while the command waits in line (the loop polls the ticket's wake fd)
+// or when it cannot wait at all (then refused).
+bool Session::take_command_slot() {
+    CommandSlots *slots = context_.command_slots;
+    if (slots == nullptr) {
+        return true;
+    }
+    slot_.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (slot_.wake_fd < 0) {
+        refuse(exit_code::kCannotExecute, std::string("cannot wait for a session slot: ") + strerror(errno));
+        return false;
+    }
+    if (slots->take_or_wait(slot_)) {
+        return true;
+    }
+    waiting_for_slot_ = true;
+    K8PSH_DEBUG_LOG("server", "{}: {} waits for a free session slot", peer_, command_name_);
+    return false;
+}
+
+void Session::give_back_command_slot() {
+    if (context_.command_slots != nullptr) {
+        context_.command_slots->give_back(slot_);
+    }
+}
+
+void Session::spawn_pending() {
+    SpawnRequest request = std::move(pending_spawn_);
     SpawnFailure failure;
     if (!spawn_command(request, child_, failure)) {
+        give_back_command_slot();
         refuse(failure.exit_code, "cannot execute '" + request.argv[0] + "' in " + request.directory + ": " +
                                       strerror(failure.error));
         return;

@@ -7,10 +7,14 @@
 #include <libssh/libssh.h>
 
 #include <atomic>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace k8psh {
+
+class CommandSlots;
+class StartupSlots;
 
 struct ServerContext {
     const Config *config = nullptr;
@@ -25,9 +29,12 @@ struct ServerContext {
     // counts from when this drops to 0; connections held open without a command (a reuse
     // master's spare) are not work.
     std::atomic<int> *commands = nullptr;
+    StartupSlots *startups = nullptr;       // holds this connection until it authenticates
+    CommandSlots *command_slots = nullptr;  // --max-sessions; null: no limit
 };
 
-// Serves the accepted `session` to its end and frees it. True when a command was requested.
-bool serve_session(ssh_session session, const ServerContext &context);
+// Serves the accepted `session` to its end and frees it; `startup_ticket` is its slot in
+// context.startups. True when a command was requested.
+bool serve_session(ssh_session session, const ServerContext &context, std::uint64_t startup_ticket);
 
 }  // namespace k8psh
