@@ -47,6 +47,9 @@ Face client_face(const std::vector<std::string> &args) {
         if (word == "--install" || word.rfind("--install=", 0) == 0) {
             return Face::Install;
         }
+        if (word == "--init") {
+            return Face::Init;
+        }
         if (!is_option(word)) {
             break;  // the command: everything after it belongs to the remote program
         }
@@ -142,6 +145,28 @@ ServerOptions parse_server(const std::vector<std::string> &args) {
     }
     run_parser(app, args);
     return options;
+}
+
+std::vector<std::string> parse_init(const std::vector<std::string> &args) {
+    CLI::App app{"Runs COMMAND as a child and reaps every process that ends up ours, like tini: the entry of a "
+                 "client container, whose reuse masters would otherwise stay zombies of its PID 1.",
+                 "k8psh --init"};
+    app.set_version_flag("-v,--version", kVersion);
+    bool init = false;
+    app.add_flag("--init", init, "Run COMMAND under a reaping parent");
+    app.footer("Usage: k8psh --init [--] COMMAND [ARGS...]\n"
+               "Signals are passed on to COMMAND; the exit code is COMMAND's (128+N for signal N).");
+    app.prefix_command(true);
+    run_parser(app, args);
+    std::vector<std::string> command = app.remaining();
+    if (!command.empty() && command[0] == "--") {
+        command.erase(command.begin());
+    }
+    if (command.empty()) {
+        std::cerr << "k8psh --init: no command given (see --help)\n";
+        throw CliExit{2};
+    }
+    return command;
 }
 
 namespace {

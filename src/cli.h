@@ -53,15 +53,18 @@ struct InstallOptions {
     std::optional<std::string> key_owner;  // "UID[:GID]"
 };
 
-enum class Face { Client, Server, Install };
+enum class Face { Client, Server, Install, Init };
 
-// Decides between client, server (-s/--server before the command) and install (--install).
+// Decides between client, server (-s/--server before the command), install (--install) and the
+// reaping entry (--init).
 Face client_face(const std::vector<std::string> &args);
 
 ClientOptions parse_client(const std::vector<std::string> &args);
 // Section options from the config come first, command-line ones after (the later wins).
 ServerOptions parse_server(const std::vector<std::string> &args);
 InstallOptions parse_install(const std::vector<std::string> &args);
+// `--init [--] CMD [ARGS…]`: the command to run under the reaper, untouched.
+std::vector<std::string> parse_init(const std::vector<std::string> &args);
 
 struct KeyOwner {
     uid_t uid;

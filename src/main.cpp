@@ -6,6 +6,7 @@
 #include "client.h"
 #include "config.h"
 #include "exit_codes.h"
+#include "init_reaper.h"
 #include "install.h"
 #include "key_directory.h"
 #include "log.h"
@@ -79,6 +80,8 @@ int client_main(const std::vector<std::string> &args, const char *argv0) {
         }
         return 0;
     }
+    case Face::Init:
+        return run_init(parse_init(args));
     case Face::Client:
         break;
     }
