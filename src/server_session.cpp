@@ -157,6 +157,8 @@ void Session::loop() {
         int timeout = -1;
         if (!exec_requested_) {
             timeout = remaining_ms(login_deadline);
+        } else if (child_running_ && child_.pidfd < 0) {
+            timeout = 50;  // no pidfd (out of descriptors): look for the exit now and then
         }
         for (auto [armed, deadline] : {std::pair{kill_armed_, kill_deadline_}, std::pair{closing_, linger_deadline_}}) {
             if (armed) {
