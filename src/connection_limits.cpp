@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <fcntl.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -11,6 +15,20 @@ namespace {
 // Wakes the thread blocked on the socket (in the key exchange or its poll): it sees the end of
 // the connection and ends the session itself, so nothing is freed under its owner.
 void cut(int fd) { shutdown(fd, SHUT_RDWR); }
+
+// How long the peer has kept us waiting: the time since it last sent anything, or 0 while bytes it
+// sent are still unread (then the server is the slow side, under load, and the client is not to
+// blame). A handshake in progress keeps resetting this; a silent or stalled peer lets it grow.
+std::chrono::milliseconds idle_for(int fd) {
+    int unread = 0;
+    tcp_info info{};
+    socklen_t length = sizeof info;
+    if (ioctl(fd, SIOCINQ, &unread) != 0 || unread > 0 ||
+        getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) {
+        return std::chrono::milliseconds(0);
+    }
+    return std::chrono::milliseconds(info.tcpi_last_data_recv);
+}
 
 void signal_eventfd(int fd) {
     std::uint64_t one = 1;
@@ -24,14 +42,20 @@ int StartupSlots::make_room() {
     if (limit_ < 0 || static_cast<long>(holders_.size()) < limit_) {
         return -1;
     }
-    auto age = Clock::now() - holders_.front().since;
-    if (age < kFairShare) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(kFairShare - age).count();
-        return static_cast<int>(std::max<long>(left, 1));
+    // The oldest holder that has kept us waiting for its fair share goes.
+    std::chrono::milliseconds most_idle{0};
+    for (auto it = holders_.begin(); it != holders_.end(); ++it) {
+        auto idle = std::min(idle_for(it->fd),
+                             std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - it->since));
+        if (idle >= kFairShare) {
+            cut(it->fd);
+            close(it->fd);
+            holders_.erase(it);
+            return -1;
+        }
+        most_idle = std::max(most_idle, idle);
     }
-    cut(holders_.front().fd);
-    drop_front();
-    return -1;
+    return static_cast<int>(std::max<long>((kFairShare - most_idle).count(), 10));
 }
 
 void StartupSlots::drop_front() {

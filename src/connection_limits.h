@@ -10,9 +10,10 @@
 namespace k8psh {
 
 // Unauthenticated connections, oldest first. A cap alone would let N idle connections hold every
-// slot for the whole login grace; so once all slots are taken and the oldest holder has had its
-// fair share of time, it is cut to make room. A legitimate handshake takes milliseconds, so a
-// burst of real clients only waits briefly in the listen backlog and is never cut.
+// slot for the whole login grace; so once all slots are taken, the oldest holder that has kept
+// the server waiting for its fair share of time (nothing received from it, nothing of it left
+// unread) is cut to make room. A handshake in progress sends something every round trip, so a
+// burst of real clients only waits in the listen backlog, even on a loaded machine.
 class StartupSlots {
 public:
     using Clock = std::chrono::steady_clock;
@@ -21,8 +22,8 @@ public:
     // limit < 0: no limit. `wake_fd` (an eventfd) is written when a full set frees a slot.
     StartupSlots(long limit, int wake_fd) : limit_(limit), wake_fd_(wake_fd) {}
 
-    // -1 when a connection may be accepted now (after cutting the oldest if it had its share),
-    // else the milliseconds until the oldest may be cut.
+    // -1 when a connection may be accepted now (after cutting an idle holder), else the
+    // milliseconds after which to look again.
     int make_room();
     // The accepted connection on `fd` takes a slot. Returns its ticket for release(), or 0 when
     // it cannot be watched (no descriptor left): then it must be closed.
