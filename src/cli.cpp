@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <iostream>
 
 namespace k8psh {
@@ -55,6 +56,9 @@ Face client_face(const std::vector<std::string> &args) {
         }
         if (word == "--install" || word.rfind("--install=", 0) == 0) {
             return Face::Install;
+        }
+        if (word == "--init") {
+            return Face::Init;
         }
         if (!is_option(word)) {
             break;  // the command: everything after it belongs to the remote program
@@ -131,6 +135,20 @@ ServerOptions parse_server(const std::vector<std::string> &args) {
     app.add_flag("-i,--ignore-invalid-arguments", options.ignore_invalid_arguments, "Ignore unknown options");
     app.add_option("--keys", options.keys, "Key directory");
     app.add_option("--listen", options.listen, "Address to listen on (default 127.0.0.1)");
+    // 0 would admit nobody: a limit is at least 1, or -1 for none.
+    auto limit = CLI::Validator(
+        [](std::string &value) {
+            long n = 0;
+            auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), n);
+            bool ok = error == std::errc() && end == value.data() + value.size() && (n >= 1 || n == -1);
+            return ok ? std::string() : std::string("must be a number of at least 1, or -1 for no limit");
+        },
+        "N", "LIMIT");
+    app.add_option("--max-startups", options.max_startups,
+                   "Unauthenticated connections at once; when full, the oldest is cut (default 32, -1: no limit)")
+        ->check(limit);
+    app.add_option("--max-sessions", options.max_sessions, "Commands running at once; more wait (default -1: no limit)")
+        ->check(limit);
     app.add_option("--login-grace-ms", options.login_grace_ms, "Time a connection has to authenticate");
     app.add_option("--hangup-grace-ms", options.hangup_grace_ms, "SIGHUP to SIGKILL for vanished clients");
     // -i must be known before parsing decides what an unknown option means.
@@ -141,6 +159,52 @@ ServerOptions parse_server(const std::vector<std::string> &args) {
     }
     run_parser(app, args);
     return options;
+}
+
+std::vector<std::string> parse_init(const std::vector<std::string> &args) {
+    CLI::App app{"Runs COMMAND as a child and reaps every process that ends up ours, like tini: the entry of a "
+                 "client container, whose reuse masters would otherwise stay zombies of its PID 1.",
+                 "k8psh --init"};
+    app.set_version_flag("-v,--version", kVersion);
+    bool init = false;
+    app.add_flag("--init", init, "Run COMMAND under a reaping parent");
+    app.footer("Usage: k8psh --init [--] COMMAND [ARGS...]\n"
+               "Signals are passed on to COMMAND; the exit code is COMMAND's (128+N for signal N).");
+    app.prefix_command(true);
+    run_parser(app, args);
+    std::vector<std::string> command = app.remaining();
+    if (!command.empty() && command[0] == "--") {
+        command.erase(command.begin());
+    }
+    if (command.empty()) {
+        std::cerr << "k8psh --init: no command given (see --help)\n";
+        throw CliExit{2};
+    }
+    return command;
+}
+
+namespace {
+
+std::optional<unsigned long> parse_id(std::string_view text) {
+    unsigned long value = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    // from_chars takes no sign, space or prefix; the whole text must be the number.
+    if (text.empty() || error != std::errc() || end != text.data() + text.size() || value >= 0xffffffffUL) {
+        return std::nullopt;
+    }
+    return value;
+}
+
+}  // namespace
+
+std::optional<KeyOwner> parse_key_owner(std::string_view text) {
+    std::size_t colon = text.find(':');
+    auto uid = parse_id(text.substr(0, colon));
+    auto gid = colon == std::string_view::npos ? uid : parse_id(text.substr(colon + 1));
+    if (!uid || !gid) {
+        return std::nullopt;
+    }
+    return KeyOwner{static_cast<uid_t>(*uid), static_cast<gid_t>(*gid)};
 }
 
 InstallOptions parse_install(const std::vector<std::string> &args) {

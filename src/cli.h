@@ -4,6 +4,8 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <sys/types.h>
 #include <vector>
 
 namespace k8psh {
@@ -40,6 +42,8 @@ struct ServerOptions {
     long timeout_ms = -1;       // -t: exit this long after start (upstream's meaning)
     long idle_timeout_ms = -1;  // --idle-timeout: exit this long after the last command ended
     long max_connections = -1;  // -m: exit after this many commands (upstream counted connections)
+    long max_startups = 32;     // unauthenticated connections at once; the oldest is cut beyond
+    long max_sessions = -1;     // commands running at once; more wait (-1: no limit)
     int login_grace_ms = 10000;
     int hangup_grace_ms = 5000;
 };
@@ -50,14 +54,27 @@ struct InstallOptions {
     std::optional<std::string> key_owner;  // "UID[:GID]"
 };
 
-enum class Face { Client, Server, Install };
+enum class Face { Client, Server, Install, Init };
 
-// Decides between client, server (-s/--server before the command) and install (--install).
+// Decides between client, server (-s/--server before the command), install (--install) and the
+// reaping entry (--init).
 Face client_face(const std::vector<std::string> &args);
 
 ClientOptions parse_client(const std::vector<std::string> &args);
 // Section options from the config come first, command-line ones after (the later wins).
 ServerOptions parse_server(const std::vector<std::string> &args);
 InstallOptions parse_install(const std::vector<std::string> &args);
+// `--init [--] CMD [ARGS…]`: the command to run under the reaper, untouched.
+std::vector<std::string> parse_init(const std::vector<std::string> &args);
+
+struct KeyOwner {
+    uid_t uid;
+    gid_t gid;
+};
+
+// --key-owner's "UID" or "UID:GID" (GID defaults to UID): decimal numbers and nothing else.
+// nullopt for anything more or less, and for -1 / 4294967295, which chown reads as "leave
+// unchanged" (the keys would silently stay root's).
+std::optional<KeyOwner> parse_key_owner(std::string_view text);
 
 }  // namespace k8psh

@@ -376,6 +376,10 @@ void Parser::parse_command(Config &config) {
     if (name.text.empty()) {
         fail(name.offset, "empty command name");
     }
+    // The name becomes a stub's file name in -e DIR: `../x` or `a/b` would write elsewhere.
+    if (name.text.find('/') != std::string::npos || name.text == "." || name.text == "..") {
+        fail(name.offset, "command name \"" + name.text + "\" is not a file name (no '/', not . or ..)");
+    }
     const int line = line_at(name.offset);
     // Upstream accepts a command listed twice (its own test configuration does it) and the later
     // definition wins; that stays, with a warning naming both places.

@@ -52,7 +52,8 @@ void add_component(std::vector<std::string> &components, const std::string &name
 
 void init(std::string_view face) {
     spdlog::drop("k8psh");  // `k8psh --server` initialises twice: client face, then server
-    auto logger = spdlog::stderr_logger_st("k8psh");
+    // _mt: the server's session threads and the reuse master's handlers log at the same time.
+    auto logger = spdlog::stderr_logger_mt("k8psh");
     logger->set_pattern(std::string(face) + ": %v");
     spdlog::set_default_logger(logger);
     spdlog::set_level(spdlog::level::info);

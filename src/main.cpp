@@ -6,6 +6,7 @@
 #include "client.h"
 #include "config.h"
 #include "exit_codes.h"
+#include "init_reaper.h"
 #include "install.h"
 #include "key_directory.h"
 #include "log.h"
@@ -64,15 +65,13 @@ int client_main(const std::vector<std::string> &args, const char *argv0) {
         KeyDirectoryOptions keys;
         keys.regenerate = options.regenerate_keys;
         if (options.key_owner) {
-            unsigned long uid = 0;
-            unsigned long gid = 0;
-            int fields = std::sscanf(options.key_owner->c_str(), "%lu:%lu", &uid, &gid);
-            if (fields < 1) {
-                spdlog::error("--key-owner: expected UID[:GID], got '{}'", *options.key_owner);
+            auto owner = parse_key_owner(*options.key_owner);
+            if (!owner) {
+                spdlog::error("--key-owner: expected UID[:GID] (numbers), got '{}'", *options.key_owner);
                 return exit_code::kUsage;
             }
-            keys.owner = static_cast<uid_t>(uid);
-            keys.group = static_cast<gid_t>(fields == 2 ? gid : uid);
+            keys.owner = owner->uid;
+            keys.group = owner->gid;
         }
         try {
             install(self_path(argv0), options.path, keys);
@@ -82,6 +81,8 @@ int client_main(const std::vector<std::string> &args, const char *argv0) {
         }
         return 0;
     }
+    case Face::Init:
+        return run_init(parse_init(args));
     case Face::Client:
         break;
     }

@@ -7,13 +7,29 @@
 #include <cstdlib>
 #include <optional>
 #include <fcntl.h>
+#include <mutex>
 #include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <unordered_set>
 
 namespace k8psh {
 namespace {
+
+// The commands started and not yet reaped. Starting a command and recording its pid happen under
+// the lock, so the orphan reaper can never see a command's exit before it knows the pid is one.
+std::mutex g_children_mutex;
+std::unordered_set<pid_t> g_children;
+
+void forget_child(pid_t pid) {
+    {
+        std::lock_guard lock(g_children_mutex);
+        g_children.erase(pid);
+    }
+    // An orphan that exited behind this command's zombie was left for now: take it.
+    reap_orphans();
+}
 
 void close_fd(int &fd) {
     if (fd >= 0) {
@@ -125,9 +141,13 @@ bool spawn_command(const SpawnRequest &request, Child &child, SpawnFailure &fail
         return fail(executable.error);
     }
     pid_t pid = -1;
-    int rc = posix_spawn(&pid, executable.path.c_str(), &setup.actions, &setup.attr, argv.data(), envp.data());
-    if (rc != 0) {
-        return fail(rc);
+    {
+        std::lock_guard lock(g_children_mutex);
+        int rc = posix_spawn(&pid, executable.path.c_str(), &setup.actions, &setup.attr, argv.data(), envp.data());
+        if (rc != 0) {
+            return fail(rc);
+        }
+        g_children.insert(pid);
     }
     child = Child{};
     child.pid = pid;
@@ -165,9 +185,33 @@ bool try_reap(Child &child, int &status) {
     pid_t rc = waitpid(child.pid, &status, WNOHANG);
     if (rc == child.pid) {
         close_fd(child.pidfd);
+        forget_child(child.pid);
         return true;
     }
     return false;
+}
+
+void reap(Child &child) {
+    int status = 0;
+    while (waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    forget_child(child.pid);
+}
+
+void reap_orphans() {
+    std::lock_guard lock(g_children_mutex);
+    for (;;) {
+        // WNOWAIT: look first. The oldest zombie comes first; when it is a command, its session
+        // reaps it soon and calls us again for whatever waits behind it.
+        siginfo_t info{};
+        if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) {
+            return;
+        }
+        if (g_children.count(info.si_pid) != 0) {
+            return;
+        }
+        waitpid(info.si_pid, nullptr, WNOHANG);
+    }
 }
 
 void close_child_fds(Child &child) {

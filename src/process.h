@@ -40,6 +40,14 @@ void signal_group(const Child &child, int signal);
 // Non-blocking reap; returns true and the wait status once the child has exited.
 bool try_reap(Child &child, int &status);
 
+// Blocking reap, for a child that has just been sent SIGKILL.
+void reap(Child &child);
+
+// Reaps every exited child that is not a command started by spawn_command: orphans of the
+// commands' process trees, re-parented to the server when it is PID 1 or a subreaper. A
+// command's own exit status is never taken from the session that waits for it.
+void reap_orphans();
+
 // Closes every fd of the child that is still open (not the process itself).
 void close_child_fds(Child &child);
 

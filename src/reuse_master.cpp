@@ -152,7 +152,14 @@ void Master::serve() {
             if (client >= 0) {
                 std::lock_guard lock(mutex_);
                 ++running_;
-                std::thread([this, client] { handle(client); }).detach();
+                try {
+                    std::thread([this, client] { handle(client); }).detach();
+                } catch (const std::system_error &) {
+                    // No thread to be had (process limit): closed before anything was accepted,
+                    // the stub makes its own connection.
+                    --running_;
+                    close(client);
+                }
             }
         }
     }

@@ -1,12 +1,15 @@
 #include "server.h"
 
+#include "atomic_file.h"
 #include "cli.h"
 #include "config.h"
+#include "connection_limits.h"
 #include "crypto_init.h"
 #include "exit_codes.h"
 #include "key_directory.h"
 #include "keys.h"
 #include "log.h"
+#include "process.h"
 #include "self_path.h"
 #include "server_session.h"
 #include "stubs.h"
@@ -28,29 +31,26 @@
 #include <sys/socket.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <system_error>
 #include <thread>
 #include <unistd.h>
 
 namespace k8psh {
 namespace {
 
-// Writes the pid file atomically (temporary + rename), replacing a stale one.
+// Writes the pid file atomically, replacing a stale one. The directory may be writable by others
+// (an emptyDir): AtomicFile's temporary is created exclusively under an unpredictable name, so a
+// planted symlink can never redirect the write, and the rename replaces a link, never its target.
 bool write_pidfile(const std::string &path) {
-    std::string temporary = path + ".tmp." + std::to_string(getpid());
-    int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        spdlog::error("{}: cannot write pid file: {}", path, strerror(errno));
+    try {
+        AtomicFile file(path, 0644);
+        file.write(std::to_string(getpid()) + "\n");
+        file.commit();
+        return true;
+    } catch (const FileError &error) {
+        spdlog::error("pid file {}", error.what());
         return false;
     }
-    std::string text = std::to_string(getpid()) + "\n";
-    bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    ok = close(fd) == 0 && ok;
-    if (!ok || rename(temporary.c_str(), path.c_str()) != 0) {
-        spdlog::error("{}: cannot write pid file: {}", path, strerror(errno));
-        unlink(temporary.c_str());
-        return false;
-    }
-    return true;
 }
 
 std::string host_name() {
@@ -126,7 +126,11 @@ public:
 
 private:
     int open_listener(const std::string &key_directory);
+    bool open_internal_fds();
     void accept_one();
+    void start_session_thread(ssh_session session, std::uint64_t ticket);
+    // Drains the signalfd: reaps orphans on SIGCHLD; true when asked to stop.
+    bool handle_signals();
     void shut_down();
 
     const ServerOptions &options_;
@@ -137,6 +141,8 @@ private:
     int shutdown_pipe_[2] = {-1, -1};
     int ended_fd_ = -1;   // eventfd: a session thread finished
     int signal_fd_ = -1;
+    std::optional<StartupSlots> startups_;
+    std::optional<CommandSlots> command_slots_;
     std::atomic<long> active_{0};    // accepted connections
     std::atomic<int> commands_{0};   // of them, those that requested a command (ServerContext)
     std::atomic<long> started_{0};   // commands started, for -m
@@ -175,15 +181,39 @@ int Server::open_listener(const std::string &key_directory) {
 
 void Server::accept_one() {
     ssh_session session = ssh_new();
+    if (session == nullptr) {
+        spdlog::warn("cannot accept a connection: out of memory");
+        return;
+    }
     if (ssh_bind_accept(listener_.bind, session) != SSH_OK) {
         K8PSH_DEBUG_LOG("server", "accept failed: {}", ssh_get_error(listener_.bind));
         ssh_free(session);
         return;
     }
-    fcntl(ssh_get_fd(session), F_SETFD, FD_CLOEXEC);
+    const int fd = ssh_get_fd(session);
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    std::uint64_t ticket = startups_->admit(fd);
+    if (ticket == 0) {
+        spdlog::warn("cannot watch a new connection, closing it: {}", strerror(errno));
+        ssh_free(session);
+        return;
+    }
     ++active_;
-    std::thread([this, session] {
-        if (serve_session(session, context_)) {
+    try {
+        start_session_thread(session, ticket);
+    } catch (const std::system_error &error) {
+        // Out of threads (the process limit, memory): only this connection is lost. An uncaught
+        // exception here would end every running command with the server.
+        spdlog::warn("cannot start a thread for a connection, closing it: {}", error.what());
+        startups_->release(ticket);
+        ssh_free(session);
+        --active_;
+    }
+}
+
+void Server::start_session_thread(ssh_session session, std::uint64_t ticket) {
+    std::thread([this, session, ticket] {
+        if (serve_session(session, context_, ticket)) {
             last_command_end_ = Clock::now().time_since_epoch().count();
             --commands_;
         }
@@ -196,9 +226,53 @@ void Server::accept_one() {
     }).detach();
 }
 
+bool Server::open_internal_fds() {
+    if (pipe2(shutdown_pipe_, O_CLOEXEC) != 0 || (ended_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+        spdlog::error("cannot create internal pipes: {}", strerror(errno));
+        return false;
+    }
+    sigset_t signals;
+    sigemptyset(&signals);
+    // SIGCHLD too: as PID 1 (or a subreaper) the orphans of commands' process trees are ours.
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) {
+        sigaddset(&signals, sig);
+    }
+    // Blocked before any session thread exists, so only the signalfd below ever sees them.
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    signal_fd_ = signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (signal_fd_ < 0) {
+        // Blocked and unread, SIGTERM would never stop us.
+        spdlog::error("cannot create a signalfd: {}", strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+bool Server::handle_signals() {
+    bool stop = false;
+    bool child = false;
+    signalfd_siginfo info{};
+    while (read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+        if (info.ssi_signo == SIGCHLD) {
+            child = true;
+        } else if (!stop) {
+            stop = true;
+            spdlog::info("SIG{} received, shutting down", sigabbrev_np(static_cast<int>(info.ssi_signo)));
+        }
+    }
+    if (child) {
+        reap_orphans();
+    }
+    return stop;
+}
+
 int Server::run(const std::string &key_directory, const std::optional<std::string> &pidfile) {
     if (int code = open_listener(key_directory); code != 0) {
         return code;
+    }
+    // Before detaching, so a failure is still reported to the caller.
+    if (!open_internal_fds()) {
+        return exit_code::kConnection;
     }
     if (options_.background) {
         // Detach only once listening, so a bad key or a busy port is still reported here; and
@@ -237,19 +311,9 @@ int Server::run(const std::string &key_directory, const std::optional<std::strin
     } else if (pidfile && !write_pidfile(*pidfile)) {
         return exit_code::kUsage;
     }
-    if (pipe2(shutdown_pipe_, O_CLOEXEC) != 0 || (ended_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
-        spdlog::error("cannot create internal pipes: {}", strerror(errno));
-        return exit_code::kConnection;
-    }
-    sigset_t signals;
-    sigemptyset(&signals);
-    for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
-        sigaddset(&signals, sig);
-    }
-    // Blocked before any session thread exists, so only the signalfd below ever sees them.
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    signal_fd_ = signalfd(-1, &signals, SFD_CLOEXEC);
 
+    startups_.emplace(options_.max_startups, ended_fd_);
+    command_slots_.emplace(options_.max_sessions);
     context_.config = &config_;
     context_.section = &section_;
     context_.shutdown_fd = shutdown_pipe_[0];
@@ -260,6 +324,8 @@ int Server::run(const std::string &key_directory, const std::optional<std::strin
     context_.max_commands = options_.max_connections;
     context_.started = &started_;
     context_.wake_fd = ended_fd_;
+    context_.startups = &*startups_;
+    context_.command_slots = options_.max_sessions >= 0 ? &*command_slots_ : nullptr;
 
     spdlog::info("serving {} command(s) of '{}' on {}:{}", section_.commands.size(), section_.name,
                  options_.listen, section_.port);
@@ -288,10 +354,15 @@ int Server::run(const std::string &key_directory, const std::optional<std::strin
                 break;
             }
         }
-        pollfd fds[3] = {{listen_fd, POLLIN, 0}, {signal_fd_, POLLIN, 0}, {ended_fd_, POLLIN, 0}};
-        int timeout = -1;
+        // All startup slots taken: the oldest holder is cut once it has had its share, and until
+        // then new clients wait in the listen backlog, not in our memory.
+        int room = listen_fd >= 0 ? startups_->make_room() : -1;
+        bool accepting = listen_fd >= 0 && room < 0;
+        pollfd fds[3] = {{accepting ? listen_fd : -1, POLLIN, 0}, {signal_fd_, POLLIN, 0}, {ended_fd_, POLLIN, 0}};
+        int timeout = room;
         if (leaving.empty() && options_.timeout_ms >= 0) {
-            timeout = static_cast<int>(std::min<long long>(options_.timeout_ms - age, 24LL * 3600 * 1000));
+            int left = static_cast<int>(std::min<long long>(options_.timeout_ms - age, 24LL * 3600 * 1000));
+            timeout = timeout < 0 ? left : std::min(timeout, left);
         }
         // --idle-timeout: no command running, for MS since the last one ended.
         if (leaving.empty() && options_.idle_timeout_ms >= 0 && commands_ == 0) {
@@ -309,10 +380,7 @@ int Server::run(const std::string &key_directory, const std::optional<std::strin
             spdlog::error("poll: {}", strerror(errno));
             break;
         }
-        if (fds[1].revents != 0) {
-            signalfd_siginfo info{};
-            (void)!read(signal_fd_, &info, sizeof info);
-            spdlog::info("SIG{} received, shutting down", sigabbrev_np(static_cast<int>(info.ssi_signo)));
+        if (fds[1].revents != 0 && handle_signals()) {
             break;
         }
         if (fds[2].revents != 0) {
@@ -340,11 +408,17 @@ void Server::shut_down() {
         listener_.bind = nullptr;
     }
     (void)!write(shutdown_pipe_[1], "x", 1);
+    // A thread in a key exchange does not watch the shutdown pipe: cutting its socket ends it
+    // now instead of after the login grace.
+    startups_->cut_all();
     while (active_ > 0) {
-        pollfd fd{ended_fd_, POLLIN, 0};
-        poll(&fd, 1, 1000);
+        pollfd fds[2] = {{ended_fd_, POLLIN, 0}, {signal_fd_, POLLIN, 0}};
+        poll(fds, 2, 1000);
         uint64_t count = 0;
         (void)!read(ended_fd_, &count, sizeof count);
+        if (fds[1].revents != 0) {
+            handle_signals();  // orphans still exit while the last commands finish
+        }
     }
 }
 

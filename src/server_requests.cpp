@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 namespace k8psh::server_detail {
@@ -24,15 +25,17 @@ int Session::on_auth_pubkey(ssh_key key, char state) {
         match = length == allowed.size() && sodium_memcmp(offered, allowed.data(), length) == 0;
         ssh_string_free_char(offered);
     }
-    if (!match) {
+    // OpenSSH first asks whether the key would do (state NONE, answered "it would" and nothing
+    // more), then signs: only a signature libssh has verified (VALID) lets anyone in. Any other
+    // state is a failed or unverifiable signature, whatever the key.
+    if (!match || (state != SSH_PUBLICKEY_STATE_NONE && state != SSH_PUBLICKEY_STATE_VALID)) {
         ++auth_failures_;
         K8PSH_DEBUG_LOG("server", "{}: public key refused", peer_);
         return SSH_AUTH_DENIED;
     }
-    // OpenSSH first asks whether the key would do (state NONE), then signs: both get "yes",
-    // and libssh has verified the signature itself before calling with state VALID.
     if (state == SSH_PUBLICKEY_STATE_VALID) {
         K8PSH_DEBUG_LOG("server", "{}: authenticated", peer_);
+        leave_startup_slot();  // a startup slot is for strangers only
     }
     return SSH_AUTH_SUCCESS;
 }
@@ -195,8 +198,43 @@ void Session::start_command(const std::string &exec_string) {
             (void)!write(context_.wake_fd, &one, sizeof one);
         }
     }
+    pending_spawn_ = std::move(request);
+    if (take_command_slot()) {
+        spawn_pending();
+    }
+}
+
+// --max-sessions: false while the command waits in line (the loop polls the ticket's wake fd)
+// or when it cannot wait at all (then refused).
+bool Session::take_command_slot() {
+    CommandSlots *slots = context_.command_slots;
+    if (slots == nullptr) {
+        return true;
+    }
+    slot_.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (slot_.wake_fd < 0) {
+        refuse(exit_code::kCannotExecute, std::string("cannot wait for a session slot: ") + strerror(errno));
+        return false;
+    }
+    if (slots->take_or_wait(slot_)) {
+        return true;
+    }
+    waiting_for_slot_ = true;
+    K8PSH_DEBUG_LOG("server", "{}: {} waits for a free session slot", peer_, command_name_);
+    return false;
+}
+
+void Session::give_back_command_slot() {
+    if (context_.command_slots != nullptr) {
+        context_.command_slots->give_back(slot_);
+    }
+}
+
+void Session::spawn_pending() {
+    SpawnRequest request = std::move(pending_spawn_);
     SpawnFailure failure;
     if (!spawn_command(request, child_, failure)) {
+        give_back_command_slot();
         refuse(failure.exit_code, "cannot execute '" + request.argv[0] + "' in " + request.directory + ": " +
                                       strerror(failure.error));
         return;

@@ -10,7 +10,6 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace k8psh {
@@ -48,10 +47,14 @@ Session::~Session() {
     if (child_running_) {
         // Never leave a command behind, whatever ended the session.
         signal_group(child_, SIGKILL);
-        int status = 0;
-        waitpid(child_.pid, &status, 0);
+        reap(child_);
+    }
+    give_back_command_slot();
+    if (slot_.wake_fd >= 0) {
+        close(slot_.wake_fd);
     }
     close_child_fds(child_);
+    leave_startup_slot();
     if (event_ != nullptr) {
         ssh_event_remove_session(event_, ssh_);
         ssh_event_free(event_);
@@ -131,7 +134,7 @@ void Session::loop() {
         int pty_fd = want_pty_ && !pty_drained_ ? pty_.master() : -1;
         bool window_open = channel_ != nullptr && !vanished_ && ssh_channel_window_size(channel_) > 0;
 
-        pollfd fds[7];
+        pollfd fds[8];
         nfds_t count = 0;
         auto add = [&](int fd, short events) {
             fds[count] = pollfd{fd, events, 0};
@@ -149,10 +152,13 @@ void Session::loop() {
         int i_in = add(child_.stdin_fd, !stdin_pending_.empty() ? POLLOUT : 0);
         int i_exit = add(child_running_ ? child_.pidfd : -1, POLLIN);
         int i_stop = add(shutdown_seen_ || closing_ ? -1 : context_.shutdown_fd, POLLIN);
+        int i_slot = add(waiting_for_slot_ ? slot_.wake_fd : -1, POLLIN);
 
         int timeout = -1;
         if (!exec_requested_) {
             timeout = remaining_ms(login_deadline);
+        } else if (child_running_ && child_.pidfd < 0) {
+            timeout = 50;  // no pidfd (out of descriptors): look for the exit now and then
         }
         for (auto [armed, deadline] : {std::pair{kill_armed_, kill_deadline_}, std::pair{closing_, linger_deadline_}}) {
             if (armed) {
@@ -200,6 +206,7 @@ void Session::loop() {
             if (try_reap(child_, wait_status_)) {
                 child_running_ = false;
                 reaped_ = true;
+                give_back_command_slot();
                 // At shutdown the group's stragglers (a background job holding stdout) still
                 // get their SIGKILL; otherwise they may keep the session, as with ssh.
                 kill_armed_ = kill_armed_ && shutdown_seen_;
@@ -220,6 +227,15 @@ void Session::loop() {
         }
         if (refused_code_ >= 0) {
             send_exit();
+            continue;
+        }
+        if (fired(i_slot)) {
+            std::uint64_t count = 0;
+            (void)!read(slot_.wake_fd, &count, sizeof count);
+            if (context_.command_slots->holds(slot_)) {
+                waiting_for_slot_ = false;
+                spawn_pending();
+            }
             continue;
         }
         pump_stdin();
@@ -251,8 +267,8 @@ void Session::loop() {
 
 }  // namespace server_detail
 
-bool serve_session(ssh_session session, const ServerContext &context) {
-    server_detail::Session server_side(session, context);
+bool serve_session(ssh_session session, const ServerContext &context, std::uint64_t startup_ticket) {
+    server_detail::Session server_side(session, context, startup_ticket);
     server_side.run();
     return server_side.ran_command();
 }

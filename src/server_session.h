@@ -7,10 +7,14 @@
 #include <libssh/libssh.h>
 
 #include <atomic>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace k8psh {
+
+class CommandSlots;
+class StartupSlots;
 
 struct ServerContext {
     const Config *config = nullptr;
@@ -31,9 +35,12 @@ struct ServerContext {
     long max_commands = -1;
     std::atomic<long> *started = nullptr;
     int wake_fd = -1;
+    StartupSlots *startups = nullptr;       // holds this connection until it authenticates
+    CommandSlots *command_slots = nullptr;  // --max-sessions; null: no limit
 };
 
-// Serves the accepted `session` to its end and frees it. True when a command was requested.
-bool serve_session(ssh_session session, const ServerContext &context);
+// Serves the accepted `session` to its end and frees it; `startup_ticket` is its slot in
+// context.startups. True when a command was requested.
+bool serve_session(ssh_session session, const ServerContext &context, std::uint64_t startup_ticket);
 
 }  // namespace k8psh

@@ -3,6 +3,7 @@
 // server_session.cpp (its life: handshake, event loop, hang-up, end), server_requests.cpp (what
 // the client asks: auth, channel, env, pty, exec, signals) and server_streams.cpp (the
 // command's bytes both ways and the RFC 4254 end-of-session order).
+#include "connection_limits.h"
 #include "env_rules.h"
 #include "exit_codes.h"
 #include "process.h"
@@ -32,7 +33,8 @@ using wire::kMergeStderrName;
 
 class Session {
 public:
-    Session(ssh_session session, const ServerContext &context) : ssh_(session), context_(context) {}
+    Session(ssh_session session, const ServerContext &context, std::uint64_t startup_ticket)
+        : ssh_(session), context_(context), startup_ticket_(startup_ticket) {}
     ~Session();
     Session(const Session &) = delete;
     Session &operator=(const Session &) = delete;
@@ -101,6 +103,9 @@ private:
 
     bool connection_lost() const;
     void start_command(const std::string &exec_string);
+    bool take_command_slot();
+    void spawn_pending();
+    void give_back_command_slot();
     void refuse(int code, const std::string &message);
     std::string allowed_commands() const;
     void loop();
@@ -112,8 +117,15 @@ private:
     void client_vanished();
     void arm_kill(int grace_ms);
 
+    void leave_startup_slot() {
+        if (context_.startups != nullptr) {
+            context_.startups->release(startup_ticket_);
+        }
+    }
+
     ssh_session ssh_;
     const ServerContext &context_;
+    const std::uint64_t startup_ticket_;
     ssh_event event_ = nullptr;
     ssh_channel channel_ = nullptr;
     ssh_server_callbacks_struct server_callbacks_{};
@@ -141,6 +153,9 @@ private:
     WindowSize window_{};
     Pty pty_;
 
+    SpawnRequest pending_spawn_;  // a command waiting for a --max-sessions slot
+    CommandSlots::Ticket slot_;
+    bool waiting_for_slot_ = false;
     Child child_;
     bool child_running_ = false;
     bool reaped_ = false;

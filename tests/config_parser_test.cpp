@@ -361,6 +361,11 @@ TEST(ConfigCommands, FindCommandAndServer) {
 
 TEST(ConfigCommands, Errors) {
     expect_error("[s]\n'' exe", 2, 1, "empty command name");
+    expect_error("[s]\n  ../escaped sh", 2, 3, "command name \"../escaped\" is not a file name");
+    expect_error("[s]\nc\n  bin/gcc", 3, 3, "command name \"bin/gcc\" is not a file name");
+    expect_error("[s]\n/usr/bin/gcc", 2, 1, "is not a file name");
+    expect_error("[s]\n.", 2, 1, "command name \".\" is not a file name");
+    expect_error("[s]\n  \"..\" x", 2, 3, "command name \"..\" is not a file name");
     expect_error("[s]\nc A=1 ?=x", 2, 7, "empty environment variable name in \"?=x\"");
     expect_error("[s] ==x\nc", 1, 5, "empty environment variable name");
     expect_error("[s]\nc x\"y", 2, 4, "unterminated double-quoted string");
