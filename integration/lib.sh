@@ -4,6 +4,13 @@ set -u
 K8PSH_BIN=${K8PSH_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/k8psh}
 [ -x "$K8PSH_BIN" ] || { echo "k8psh binary not found at $K8PSH_BIN (build first)" >&2; exit 1; }
 
+# Under emulation (qemu-user, tools/test --arch) everything k8psh does is several times slower:
+# K8PSH_TIME_SCALE (an integer, default 1) multiplies the waiting limits below and those the
+# tests take from scaled(). Natively nothing changes.
+K8PSH_TIME_SCALE=${K8PSH_TIME_SCALE:-1}
+# scaled N: N seconds (or milliseconds) times K8PSH_TIME_SCALE.
+scaled() { echo $(($1 * K8PSH_TIME_SCALE)); }
+
 T=$(mktemp -d /tmp/k8psh-it.XXXXXX)
 FAILURES=0
 PASSES=0
@@ -102,7 +109,7 @@ tmux_start() {
 }
 # tmux_wait_raw: until the pane's terminal is in raw mode (a PTY stub has taken it over).
 tmux_wait_raw() {
-    local tty deadline=$((SECONDS + 10))
+    local tty deadline=$((SECONDS + $(scaled 10)))
     tty=$(tmux -S "$TMUX_SOCKET" display-message -p -t t '#{pane_tty}')
     until stty -F "$tty" -a | grep -q -- '-icanon'; do
         [ $SECONDS -lt $deadline ] || { fail "terminal never went raw"; return 1; }
@@ -115,7 +122,7 @@ tmux_keys() { tmux -S "$TMUX_SOCKET" send-keys -t t "$@"; }
 tmux_screen() { tmux -S "$TMUX_SOCKET" capture-pane -p -t t "$@"; }
 # tmux_wait_for PATTERN [SECONDS]: until the screen matches (grep -E), or fail after SECONDS.
 tmux_wait_for() {
-    local deadline=$((SECONDS + ${2:-10}))
+    local deadline=$((SECONDS + $(scaled "${2:-10}")))
     while [ $SECONDS -lt $deadline ]; do
         tmux_screen | grep -qE -- "$1" && return 0
         sleep 0.05
@@ -127,7 +134,7 @@ tmux_wait_for() {
 
 # wait_for_process PATTERN [SECONDS]: until pgrep -f finds it (the remote side has started).
 wait_for_process() {
-    local deadline=$((SECONDS + ${2:-10}))
+    local deadline=$((SECONDS + $(scaled "${2:-10}")))
     while ! pgrep -f -- "$1" >/dev/null; do
         [ $SECONDS -lt $deadline ] || { fail "process [$1] never started"; return 1; }
         sleep 0.02
