@@ -348,6 +348,10 @@ int Server::run(const std::string &key_directory, const std::optional<std::strin
                 ssh_bind_free(listener_.bind);
                 listener_.bind = nullptr;
                 listen_fd = -1;
+                if (commands_ > 0 && !options_.no_wait) {
+                    spdlog::info("{}: no new connections; waiting for {} running command(s)", leaving,
+                                 commands_.load());
+                }
             }
             if (commands_ == 0 || options_.no_wait) {
                 spdlog::info("{}, exiting", leaving);
