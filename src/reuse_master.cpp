@@ -71,6 +71,8 @@ private:
     std::mutex mutex_;  // guards what follows: the handler threads share it with serve()
     ssh_session spare_ = nullptr;
     bool spare_wanted_ = true;
+    int spare_failures_ = 0;  // failed spare connections in a row while idle
+    static constexpr int kSpareAttempts = 3;
     int running_ = 0;
     Clock::time_point last_work_;
 };
@@ -122,8 +124,17 @@ void Master::serve() {
             std::lock_guard lock(mutex_);
             spare_wanted_ = false;  // after a failure, try again when a run has finished
             if (session == nullptr && running_ == 0) {
-                break;  // the server is gone (or refuses us): nothing to keep warm for it
+                // The server is gone (or refuses us): nothing to keep warm for it. One failed
+                // attempt on a busy machine is not proof of that (a handshake cut or timed out),
+                // so only a few in a row, a little apart, end the master.
+                if (++spare_failures_ >= kSpareAttempts) {
+                    break;
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(100 * spare_failures_));
+                spare_wanted_ = true;
+                continue;
             }
+            spare_failures_ = 0;
             spare_ = session;
             continue;
         }
