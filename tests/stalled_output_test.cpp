@@ -51,18 +51,23 @@ struct Peer {
     }
 };
 
+// A reader on its own thread that appends everything from `fd` to `into` until EOF.
+std::thread drain_into(int fd, std::string &into) {
+    return std::thread([fd, &into] {
+        char buffer[65536];
+        ssize_t n;
+        while ((n = read(fd, buffer, sizeof buffer)) > 0) {
+            into.append(buffer, static_cast<std::size_t>(n));
+        }
+    });
+}
+
 TEST(StalledOutput, EverythingArrivesThroughAPipeBeingRead) {
     Pipe out;
     Peer peer;
     const std::string data(1u << 20, 'x');  // many pipe buffers
     std::string received;
-    std::thread reader([&] {
-        char buffer[65536];
-        ssize_t n;
-        while ((n = read(out.read, buffer, sizeof buffer)) > 0) {
-            received.append(buffer, static_cast<std::size_t>(n));
-        }
-    });
+    std::thread reader = drain_into(out.read, received);
     EXPECT_EQ(write_output(out.write, data.data(), data.size(), peer.master), OutputWrite::Done);
     close(out.write);
     out.write = -1;
@@ -116,13 +121,7 @@ TEST(StalledOutput, SignalBytesFromTheStubDoNotStopIt) {
     ASSERT_EQ(write(peer.stub, "\x0f", 1), 1);  // a forwarded SIGTERM waiting to be read
     const std::string data(100000, 'w');
     std::string received;
-    std::thread reader([&] {
-        char buffer[65536];
-        ssize_t n;
-        while ((n = read(out.read, buffer, sizeof buffer)) > 0) {
-            received.append(buffer, static_cast<std::size_t>(n));
-        }
-    });
+    std::thread reader = drain_into(out.read, received);
     EXPECT_EQ(write_output(out.write, data.data(), data.size(), peer.master), OutputWrite::Done);
     close(out.write);
     out.write = -1;
