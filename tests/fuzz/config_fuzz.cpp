@@ -136,7 +136,10 @@ bool same_config(const Config &a, const Config &b) {
 void check_invariants(const Config &config) {
     FUZZ_CHECK(config.path == kPath);
     std::set<std::string> servers;
-    std::set<std::string> commands;
+    // A command listed more than once is accepted as upstream does: the later definition wins,
+    // in its section, and the parser warns.
+    std::map<std::string, std::pair<const Command *, const k8psh::ServerSection *>> last;
+    bool repeated = false;
     for (const auto &section : config.servers) {
         FUZZ_CHECK(!section.name.empty() && section.name.find(':') == std::string::npos);
         FUZZ_CHECK(section.port >= 1 && section.port <= 65535);
@@ -145,15 +148,19 @@ void check_invariants(const Config &config) {
         FUZZ_CHECK(config.find_server(section.name) == &section);
         for (const auto &command : section.commands) {
             FUZZ_CHECK(!command.name.empty() && !command.argv.empty() && command.line > 0);
-            FUZZ_CHECK(commands.insert(command.name).second);
-            const k8psh::ServerSection *found_section = nullptr;
-            FUZZ_CHECK(config.find_command(command.name, &found_section) == &command);
-            FUZZ_CHECK(found_section == &section);
+            repeated = repeated || last.count(command.name) != 0;
+            last[command.name] = {&command, &section};
             for (const auto &entry : command.env) {
                 FUZZ_CHECK(!entry.name.empty() && entry.name.find('=') == std::string::npos);
             }
         }
     }
+    for (const auto &[name, definition] : last) {
+        const k8psh::ServerSection *found_section = nullptr;
+        FUZZ_CHECK(config.find_command(name, &found_section) == definition.first);
+        FUZZ_CHECK(found_section == definition.second);
+    }
+    FUZZ_CHECK(!repeated || !config.warnings.empty());
 }
 
 void check_env(const Command &command) {
