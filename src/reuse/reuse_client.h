@@ -1,7 +1,7 @@
 #pragma once
 // A stub's side of connection reuse (reuse_master.h): hand the command to the master of its
 // container and wait for the exit code, forwarding the signals the stub receives.
-#include "remote_run.h"
+#include "run_request.h"
 #include "reuse_socket.h"
 
 #include <optional>

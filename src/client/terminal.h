@@ -1,7 +1,7 @@
 #pragma once
 // The client's local terminal in PTY mode: raw mode on, and always back to how it was
 // (normal exit, error, fatal signal, Ctrl-Z), plus its size for pty-req and window-change.
-#include "server_pty.h"
+#include "window_size.h"
 
 #include <termios.h>
 

@@ -1,9 +1,6 @@
 #pragma once
-// One command on an authenticated session: open the session channel, send env/pty/exec
-// (SPEC §5), then move stdio both ways until the server closes the channel. Used by a stub on
-// its own connection and by the reuse master (reuse_master.h) on a connection it kept warm.
-#include <libssh/libssh.h>
-
+// The plain data of one remote command: what the stub sends, where its streams go, how it ended.
+// Kept apart from remote_run.h so the reuse socket can carry them without seeing libssh.
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,8 +31,5 @@ struct RunOutcome {
     std::string error;
     bool channel_refused = false;  // the channel never opened: nothing ran, safe to retry
 };
-
-RunOutcome run_on_session(ssh_session session, const WireRequest &request, const RunIo &io,
-                          const std::string &server_name);
 
 }  // namespace k8psh

@@ -1,15 +1,10 @@
 #pragma once
 // Server-side pseudo-terminals: allocation and size changes for PTY sessions.
+#include "window_size.h"
+
 #include <string>
 
 namespace k8psh {
-
-struct WindowSize {
-    int columns = 80;
-    int rows = 24;
-    int width_px = 0;
-    int height_px = 0;
-};
 
 // Owns a master/slave pair. The slave is handed to the command; the server keeps the master.
 class Pty {

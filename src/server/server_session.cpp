@@ -1,7 +1,6 @@
 #include "server_session_state.h"
 
 #include "log.h"
-#include "ssh_drain.h"
 
 #include <arpa/inet.h>
 #include <cerrno>

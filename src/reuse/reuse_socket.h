@@ -8,7 +8,7 @@
 //   master → stub   'A' once the request is read (from then on the command may run; before it,
 //                   nothing ran and the stub may run the command itself), then the result:
 //                   'R', exit code, and the error line for k8psh's own failures.
-#include "remote_run.h"
+#include "run_request.h"
 
 #include <optional>
 #include <string>
