@@ -3,6 +3,7 @@
 #include "crypto_init.h"
 #include "keys.h"
 #include "log.h"
+#include "sys.h"
 
 #include <sodium.h>
 
@@ -20,7 +21,6 @@
 namespace k8psh {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 
 // The ed25519 keys a known_hosts file trusts, as base64 (host patterns are ignored: the file
 // is the pod's own and names `*`).

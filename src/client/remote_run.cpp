@@ -7,6 +7,7 @@
 #include "signals.h"
 #include "ssh_drain.h"
 #include "stalled_output.h"
+#include "sys.h"
 #include "terminal.h"
 #include "wire.h"
 
@@ -22,29 +23,6 @@
 
 namespace k8psh {
 namespace {
-
-constexpr std::size_t kIoChunk = 64u << 10;
-
-// Blocking-style write that also copes with a non-blocking fd (poll until writable).
-bool write_all(int fd, const char *data, std::size_t size) {
-    while (size > 0) {
-        ssize_t n = write(fd, data, size);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            if (errno == EAGAIN) {
-                pollfd p{fd, POLLOUT, 0};
-                poll(&p, 1, -1);
-                continue;
-            }
-            return false;
-        }
-        data += n;
-        size -= static_cast<std::size_t>(n);
-    }
-    return true;
-}
 
 class RemoteRun {
 public:

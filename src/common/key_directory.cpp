@@ -1,6 +1,7 @@
 #include "key_directory.h"
 
 #include "self_path.h"
+#include "sys.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -35,7 +36,7 @@ std::string resolve_key_directory(const std::optional<std::string> &option, cons
     if (config.key_directory) {
         return absolute(*config.key_directory);  // load_config made it relative to its file already
     }
-    return absolute(directory_of(self_path(argv0)) + "/keys");
+    return absolute(parent_directory(self_path(argv0)) + "/keys");
 }
 
 std::string resolve_config_path(const std::optional<std::string> &option) {

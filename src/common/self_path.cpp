@@ -20,12 +20,4 @@ std::string self_path(const char *argv0) {
     return "";
 }
 
-std::string directory_of(const std::string &path) {
-    auto slash = path.find_last_of('/');
-    if (slash == std::string::npos) {
-        return ".";
-    }
-    return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 }  // namespace k8psh

@@ -7,7 +7,4 @@ namespace k8psh {
 // Stubs point at it and the default key directory sits beside it.
 std::string self_path(const char *argv0);
 
-// dirname of a path ("." when it has no slash).
-std::string directory_of(const std::string &path);
-
 }  // namespace k8psh

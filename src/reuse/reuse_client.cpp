@@ -4,6 +4,7 @@
 #include "job_control.h"
 #include "log.h"
 #include "reuse_directory.h"
+#include "sys.h"
 
 #include <cerrno>
 #include <csignal>
@@ -15,24 +16,12 @@
 #include <unistd.h>
 
 namespace k8psh {
-namespace {
-
-struct Fd {
-    int fd;
-    ~Fd() {
-        if (fd >= 0) {
-            close(fd);
-        }
-    }
-};
-
-}  // namespace
 
 MasterRun run_via_master(const ReuseEndpoint &endpoint, const WireRequest &request, int signal_fd) {
     MasterRun run;
     std::string why;
-    Fd directory{open_private_directory(endpoint.directory, why)};
-    if (directory.fd < 0) {
+    UniqueFd directory(open_private_directory(endpoint.directory, why));
+    if (directory.get() < 0) {
         if (errno == ENOENT) {
             run.state = MasterState::Missing;
             K8PSH_DEBUG_LOG("reuse", "no master yet: {}", why);
@@ -42,11 +31,11 @@ MasterRun run_via_master(const ReuseEndpoint &endpoint, const WireRequest &reque
         }
         return run;
     }
-    Fd sock{socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)};
+    UniqueFd sock(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     endpoint.socket.copy(address.sun_path, sizeof address.sun_path - 1);
-    if (sock.fd < 0 || connect(sock.fd, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0) {
+    if (sock.get() < 0 || connect(sock.get(), reinterpret_cast<sockaddr *>(&address), sizeof address) != 0) {
         // EAGAIN: a master whose backlog is full is busy, not missing.
         run.state = errno == ENOENT || errno == ECONNREFUSED ? MasterState::Missing : MasterState::Unavailable;
         K8PSH_DEBUG_LOG("reuse", "no master at {}: {}", endpoint.socket, strerror(errno));
@@ -54,22 +43,22 @@ MasterRun run_via_master(const ReuseEndpoint &endpoint, const WireRequest &reque
     }
     // The directory may have been swapped since it was checked (a parent others can write
     // into): whoever listens must be us.
-    if (!peer_is_us(sock.fd, why)) {
+    if (!peer_is_us(sock.get(), why)) {
         run.state = MasterState::Untrusted;
         K8PSH_DEBUG_LOG("reuse", "not trusted, own connection instead: {}: {}", endpoint.socket, why);
         return run;
     }
     run.state = MasterState::Unavailable;
-    fcntl(sock.fd, F_SETFL, fcntl(sock.fd, F_GETFL) & ~O_NONBLOCK);
+    fcntl(sock.get(), F_SETFL, fcntl(sock.get(), F_GETFL) & ~O_NONBLOCK);
     const int stdio[3] = {0, 1, 2};
-    if (!send_reuse_request(sock.fd, request, stdio)) {
+    if (!send_reuse_request(sock.get(), request, stdio)) {
         return run;
     }
     K8PSH_DEBUG_LOG("reuse", "request handed to the master");
     bool accepted = false;
     std::string received;
     for (;;) {
-        pollfd fds[2] = {{sock.fd, POLLIN, 0}, {signal_fd, POLLIN, 0}};
+        pollfd fds[2] = {{sock.get(), POLLIN, 0}, {signal_fd, POLLIN, 0}};
         if (poll(fds, 2, -1) < 0 && errno != EINTR) {
             break;
         }
@@ -77,7 +66,7 @@ MasterRun run_via_master(const ReuseEndpoint &endpoint, const WireRequest &reque
             unsigned char signals[64];
             ssize_t n = read(signal_fd, signals, sizeof signals);
             if (n > 0) {
-                (void)!send(sock.fd, signals, static_cast<std::size_t>(n), MSG_NOSIGNAL);
+                (void)!send(sock.get(), signals, static_cast<std::size_t>(n), MSG_NOSIGNAL);
                 // Ctrl-Z: the master stops the remote command, the stub stops itself.
                 if (std::memchr(signals, SIGTSTP, static_cast<std::size_t>(n)) != nullptr) {
                     suspend_self();
@@ -88,7 +77,7 @@ MasterRun run_via_master(const ReuseEndpoint &endpoint, const WireRequest &reque
             continue;
         }
         char buffer[4096];
-        ssize_t n = read(sock.fd, buffer, sizeof buffer);
+        ssize_t n = read(sock.get(), buffer, sizeof buffer);
         if (n < 0 && errno == EINTR) {
             continue;
         }

@@ -6,6 +6,7 @@
 #include "process_title.h"
 #include "remote_run.h"
 #include "reuse_directory.h"
+#include "sys.h"
 
 #include <cerrno>
 #include <chrono>
@@ -24,7 +25,6 @@
 namespace k8psh {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 
 // A stub sends its whole request right after connecting. A client that stays silent longer is
 // not a stub: it is dropped instead of holding a thread (and keeping the master from idling

@@ -1,5 +1,6 @@
 #include "reuse_socket.h"
 
+#include "sys.h"
 #include "wire.h"
 
 #include <sodium.h>
@@ -51,36 +52,6 @@ bool get_string(const std::string &in, std::size_t &offset, std::string &text) {
     }
     text.assign(in, offset, size);
     offset += size;
-    return true;
-}
-
-bool write_all(int fd, const char *data, std::size_t size) {
-    while (size > 0) {
-        ssize_t n = send(fd, data, size, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return false;
-        }
-        data += n;
-        size -= static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
-bool read_all(int fd, char *data, std::size_t size) {
-    while (size > 0) {
-        ssize_t n = read(fd, data, size);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return false;
-        }
-        data += n;
-        size -= static_cast<std::size_t>(n);
-    }
     return true;
 }
 
@@ -142,8 +113,8 @@ bool send_reuse_request(int socket, const WireRequest &request, const int fds[3]
         return false;
     }
     // The fds went with the first byte; the rest of the header and the payload follow plainly.
-    return write_all(socket, header.data() + sent, header.size() - static_cast<std::size_t>(sent)) &&
-           write_all(socket, payload.data(), payload.size());
+    return send_all(socket, header.data() + sent, header.size() - static_cast<std::size_t>(sent)) &&
+           send_all(socket, payload.data(), payload.size());
 }
 
 std::optional<WireRequest> receive_reuse_request(int socket, int fds[3]) {

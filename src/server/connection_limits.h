@@ -2,6 +2,8 @@
 // What the server's connections may hold at once: slots for connections that have not
 // authenticated yet (--max-startups) and for running commands (--max-sessions). Shared by the
 // listener and the session threads, so every member locks.
+#include "sys.h"
+
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -16,7 +18,6 @@ namespace k8psh {
 // burst of real clients only waits in the listen backlog, even on a loaded machine.
 class StartupSlots {
 public:
-    using Clock = std::chrono::steady_clock;
     static constexpr std::chrono::milliseconds kFairShare{1000};
 
     // limit < 0: no limit. `wake_fd` (an eventfd) is written when a full set frees a slot.

@@ -19,7 +19,7 @@ namespace {
 // Streams `source` into the temporary; a read/write loop works on every filesystem, including
 // the overlay and emptyDir volumes where copy_file_range may not.
 void copy_into(const std::string &source, AtomicFile &out) {
-    const ScopedFd fd(open(source.c_str(), O_RDONLY | O_CLOEXEC));
+    const UniqueFd fd(open(source.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) {
         cannot_read(source, errno);
     }

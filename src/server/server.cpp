@@ -13,6 +13,7 @@
 #include "self_path.h"
 #include "server_session.h"
 #include "stubs.h"
+#include "sys.h"
 
 #include <libssh/libssh.h>
 #include <libssh/server.h>
@@ -106,7 +107,6 @@ std::string load_keys(const std::string &directory, Listener &listener, ServerCo
     return "";
 }
 
-using Clock = std::chrono::steady_clock;
 
 class Server {
 public:

@@ -9,6 +9,7 @@
 #include "process.h"
 #include "server_pty.h"
 #include "server_session.h"
+#include "sys.h"
 #include "wire.h"
 
 #include <libssh/callbacks.h>
@@ -20,12 +21,10 @@
 
 namespace k8psh::server_detail {
 
-using Clock = std::chrono::steady_clock;
 
 // Bounds on what one client may make us hold (SPEC §3: at least 1 MiB of argv).
 using wire::kMaxExecBytes;
 inline constexpr std::size_t kMaxEnvRequests = 4096;
-inline constexpr std::size_t kIoChunk = 64u << 10;
 inline constexpr int kCloseLingerMs = 5000;
 using wire::kArgvPartName;
 using wire::kCwdName;

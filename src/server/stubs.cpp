@@ -1,6 +1,7 @@
 #include "stubs.h"
 
 #include "log.h"
+#include "sys.h"
 
 #include <cerrno>
 #include <climits>
@@ -18,22 +19,10 @@ bool points_at(const std::string &link, const std::string &target) {
     return n > 0 && std::string(buffer, static_cast<std::size_t>(n)) == target;
 }
 
-void make_directories(const std::string &directory) {
-    std::string path;
-    for (std::size_t i = 0; i <= directory.size(); ++i) {
-        if (i == directory.size() || (directory[i] == '/' && i > 0)) {
-            path = directory.substr(0, i);
-            if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
-                throw std::runtime_error(path + ": cannot create directory: " + strerror(errno));
-            }
-        }
-    }
-}
-
 }  // namespace
 
 std::vector<std::string> write_stubs(const Config &config, const StubOptions &options) {
-    make_directories(options.directory);
+    make_directories(options.directory, 0755);
     std::vector<std::string> created;
     for (const auto &server : config.servers) {
         if (server.name == options.local_server && !options.include_local) {

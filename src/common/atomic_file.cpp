@@ -15,55 +15,7 @@ namespace {
     throw FileError(path + ": cannot " + action + ": " + std::generic_category().message(error));
 }
 
-bool is_directory(const std::string &path) {
-    struct stat st {};
-    return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 }  // namespace
-
-ScopedFd::~ScopedFd() {
-    if (fd_ >= 0) {
-        close(fd_);
-    }
-}
-
-std::string parent_directory(const std::string &path) {
-    auto parent = std::filesystem::path(path).parent_path().string();
-    return parent.empty() ? "." : parent;
-}
-
-void make_directories(const std::string &path, mode_t mode) {
-    if (mkdir(path.c_str(), mode) == 0) {
-        // mkdir's mode is reduced by the umask; containers running as other users must still
-        // be able to enter the directory.
-        if (chmod(path.c_str(), mode) != 0) {
-            throw_error(path, "create directory", errno);
-        }
-        return;
-    }
-    int error = errno;
-    if (error == ENOENT) {
-        const auto parent = std::filesystem::path(path).parent_path();
-        if (!parent.empty() && parent != std::filesystem::path(path)) {
-            make_directories(parent.string(), mode);
-            if (mkdir(path.c_str(), mode) == 0) {
-                if (chmod(path.c_str(), mode) != 0) {
-                    throw_error(path, "create directory", errno);
-                }
-                return;
-            }
-            error = errno;
-        }
-    }
-    if (error == EEXIST) {
-        if (is_directory(path)) {
-            return;
-        }
-        error = ENOTDIR;
-    }
-    throw_error(path, "create directory", error);
-}
 
 AtomicFile::AtomicFile(std::string target, mode_t mode) : target_(std::move(target)), mode_(mode) {
     const std::filesystem::path path(target_);
@@ -139,7 +91,7 @@ void AtomicFile::commit() {
 }
 
 void sync_directory(const std::string &dir) {
-    const ScopedFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    const UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (fd.get() >= 0) {
         fsync(fd.get());
     }

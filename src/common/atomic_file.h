@@ -1,39 +1,15 @@
 #pragma once
 // Files that appear whole or not at all: written to a temporary beside the target, synced,
 // then renamed over it. Shared by the key directory and `--install`.
+#include "sys.h"
+
 #include <optional>
 #include <span>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <sys/types.h>
 
 namespace k8psh {
-
-// One-line "PATH: cannot …: reason" failures of the helpers below.
-class FileError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
-
-// Closes a file descriptor on every exit path (and so releases a flock taken on it).
-class ScopedFd {
-public:
-    explicit ScopedFd(int fd) : fd_(fd) {}
-    ~ScopedFd();
-    ScopedFd(const ScopedFd &) = delete;
-    ScopedFd &operator=(const ScopedFd &) = delete;
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
-
-// `mkdir -p`: directories it creates get exactly `mode` (not reduced by the umask).
-void make_directories(const std::string &path, mode_t mode);
-
-// The directory part of `path`, "." when it has none.
-std::string parent_directory(const std::string &path);
 
 class AtomicFile {
 public:
