@@ -69,25 +69,29 @@ TEST(Process, KilledBySignalIs128PlusN) {
     EXPECT_EQ(run(shell("kill -TERM $$")), 128 + SIGTERM);
 }
 
-TEST(Process, MissingExecutableIs127) {
+// The exit code a command that cannot start reports (-1 if it started after all).
+int start_failure_code(const std::string &executable) {
     SpawnRequest request;
-    request.argv = {"/nonexistent/k8psh-test-command"};
+    request.argv = {executable};
     Child child;
     SpawnFailure failure;
-    EXPECT_FALSE(spawn_command(request, child, failure));
-    EXPECT_EQ(failure.exit_code, 127);
+    if (spawn_command(request, child, failure)) {
+        reap(child);
+        close_child_fds(child);
+        return -1;
+    }
+    return failure.exit_code;
+}
+
+TEST(Process, MissingExecutableIs127) {
+    EXPECT_EQ(start_failure_code("/nonexistent/k8psh-test-command"), 127);
 }
 
 TEST(Process, NonExecutableFileIs126) {
     test::TempDir dir;
     test::write_file(dir / "script", "#!/bin/sh\nexit 0\n");
     chmod((dir / "script").c_str(), 0644);
-    SpawnRequest request;
-    request.argv = {dir / "script"};
-    Child child;
-    SpawnFailure failure;
-    EXPECT_FALSE(spawn_command(request, child, failure));
-    EXPECT_EQ(failure.exit_code, 126);
+    EXPECT_EQ(start_failure_code(dir / "script"), 126);
 }
 
 TEST(Process, CommandLeadsItsOwnProcessGroupAndGetsTheGroupSignal) {
