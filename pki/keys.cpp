@@ -32,7 +32,9 @@ void ensure_sodium() {
     }
 }
 
-std::string reason(int error) { return std::generic_category().message(error); }
+std::string reason(int error) {
+    return std::generic_category().message(error);
+}
 
 // Reads a small file; false when it does not exist. Other failures are errors: a key we may not
 // read must not be silently replaced.
@@ -84,8 +86,7 @@ bool public_key_matches(const std::string &path, const std::array<unsigned char,
 
 bool known_hosts_trusts(const std::string &path, const std::array<unsigned char, 32> &host_key) {
     std::string text;
-    return read_key_file(path, text) && text.find(ed25519_public_base64(host_key)) !=
-                                            std::string::npos;
+    return read_key_file(path, text) && text.find(ed25519_public_base64(host_key)) != std::string::npos;
 }
 
 // Complete means all five files exist and belong together; a directory left mixed by an

@@ -54,8 +54,8 @@ inline constexpr const char *kClientKey = "client_ed25519";
 inline constexpr const char *kKnownHosts = "known_hosts";
 
 struct KeyDirectoryOptions {
-    bool regenerate = false;            // replace existing keys
-    std::optional<uid_t> owner;         // chown private keys (pods whose containers run as other users)
+    bool regenerate = false;     // replace existing keys
+    std::optional<uid_t> owner;  // chown private keys (pods whose containers run as other users)
     std::optional<gid_t> group;
 };
 

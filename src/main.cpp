@@ -81,10 +81,8 @@ int client_main(const std::vector<std::string> &args, const char *argv0) {
         }
         return 0;
     }
-    case Face::Init:
-        return run_init(parse_init(args));
-    case Face::Client:
-        break;
+    case Face::Init: return run_init(parse_init(args));
+    case Face::Client: break;
     }
     ClientOptions options = parse_client(args);
     if (options.check) {

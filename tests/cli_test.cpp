@@ -86,8 +86,8 @@ TEST(KeyOwner, TrailingJunkRefused) {
 
 TEST(KeyOwner, MinusOneAndOutOfRangeRefused) {
     // chown takes (uid_t)-1 as "leave unchanged": the keys would silently stay root's.
-    for (const char *text : {"-1", "1000:-1", "-1:1000", "4294967295", "1000:4294967295", "4294967296", "+1000",
-                             "99999999999999999999"}) {
+    for (const char *text :
+         {"-1", "1000:-1", "-1:1000", "4294967295", "1000:4294967295", "4294967296", "+1000", "99999999999999999999"}) {
         EXPECT_FALSE(parse_key_owner(text).has_value()) << text;
     }
 }

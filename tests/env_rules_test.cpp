@@ -130,7 +130,8 @@ TEST(EnvRules, ClientEnvNames) {
 }
 
 TEST(EnvTemplates, Expansion) {
-    const EnvLookup vars = lookup_in({{"A", "va"}, {"B", "vb"}, {"EMPTY", ""}, {"ProgramFiles(x86)", "pf"}, {"a.b-c", "dots"}});
+    const EnvLookup vars =
+        lookup_in({{"A", "va"}, {"B", "vb"}, {"EMPTY", ""}, {"ProgramFiles(x86)", "pf"}, {"a.b-c", "dots"}});
     EXPECT_EQ(expand_template("", vars), "");
     EXPECT_EQ(expand_template("plain $A", vars), "plain $A");
     EXPECT_EQ(expand_template("${A}${B}", vars), "vavb");

@@ -21,7 +21,6 @@
 namespace k8psh {
 namespace {
 
-
 // The ed25519 keys a known_hosts file trusts, as base64 (host patterns are ignored: the file
 // is the pod's own and names `*`).
 std::vector<std::string> trusted_host_keys(const std::string &path) {

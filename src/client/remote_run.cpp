@@ -84,7 +84,7 @@ private:
     bool closed_ = false;
     bool output_broken_ = false;
     bool peer_gone_ = false;
-    bool raw_wanted_ = false;  // this run put the local terminal in raw mode
+    bool raw_wanted_ = false;       // this run put the local terminal in raw mode
     bool keep_line_feeds_ = false;  // the local terminal would add \r to the remote's bare \n
     LineFeedKeeper line_feeds_;
     std::string translated_;
@@ -106,16 +106,13 @@ void RemoteRun::output(bool is_stderr, const char *data, std::size_t size) {
         return;
     }
     switch (write_output(fd, data, size, io_.control)) {
-    case OutputWrite::Done:
-        break;
+    case OutputWrite::Done: break;
     case OutputWrite::Broken:
         // SIGPIPE is ignored in the master (a stub would have died of it): end the run the
         // same way, the server sees the hang-up.
         output_broken_ = errno == EPIPE;
         break;
-    case OutputWrite::PeerGone:
-        peer_gone_ = true;
-        break;
+    case OutputWrite::PeerGone: peer_gone_ = true; break;
     }
 }
 
@@ -129,8 +126,7 @@ bool RemoteRun::send_request() {
         }
     }
     for (const auto &[name, value] : request_.env) {
-        if (ssh_channel_request_env(channel_, name.c_str(), value.c_str()) != SSH_OK &&
-            name == wire::kArgvPartName) {
+        if (ssh_channel_request_env(channel_, name.c_str(), value.c_str()) != SSH_OK && name == wire::kArgvPartName) {
             return false;  // a lost piece of argv would run the wrong command line
         }
     }

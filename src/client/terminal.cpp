@@ -68,9 +68,13 @@ bool terminal_adds_carriage_returns() {
     return g_saved_valid && (g_saved.c_oflag & OPOST) != 0 && (g_saved.c_oflag & ONLCR) != 0;
 }
 
-bool terminal_is_raw() { return g_raw != 0; }
+bool terminal_is_raw() {
+    return g_raw != 0;
+}
 
-bool terminal_in_foreground() { return tcgetpgrp(0) == getpgrp(); }
+bool terminal_in_foreground() {
+    return tcgetpgrp(0) == getpgrp();
+}
 
 WindowSize terminal_size() {
     winsize ws{};

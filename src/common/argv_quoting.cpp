@@ -8,8 +8,8 @@ namespace {
 // Bytes a shell never treats specially anywhere in a word. `=` and `~` are left out on purpose:
 // a leading `NAME=` would be an assignment and a leading `~` a tilde expansion in /bin/sh.
 bool is_plain(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '-' || c == '.' || c == '/' || c == ',' || c == ':' || c == '@' || c == '%' || c == '+';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+           c == '.' || c == '/' || c == ',' || c == ':' || c == '@' || c == '%' || c == '+';
 }
 
 bool is_separator(char c) {

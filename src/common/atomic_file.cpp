@@ -40,7 +40,9 @@ AtomicFile::~AtomicFile() {
     }
 }
 
-void AtomicFile::fail(const char *action, int error) const { throw_error(target_, action, error); }
+void AtomicFile::fail(const char *action, int error) const {
+    throw_error(target_, action, error);
+}
 
 void AtomicFile::write(std::span<const unsigned char> data) {
     while (!data.empty()) {

@@ -32,10 +32,14 @@ void run_parser(CLI::App &app, const std::vector<std::string> &args) {
     }
 }
 
-bool is_option(const std::string &word) { return word.size() > 1 && word[0] == '-'; }
+bool is_option(const std::string &word) {
+    return word.size() > 1 && word[0] == '-';
+}
 
 // Client options whose value is the next word (`-c FILE`): that word is not the command.
-bool takes_value(const std::string &word) { return word == "-c" || word == "--config" || word == "--keys"; }
+bool takes_value(const std::string &word) {
+    return word == "-c" || word == "--config" || word == "--keys";
+}
 
 }  // namespace
 
@@ -72,7 +76,8 @@ ClientOptions parse_client(const std::vector<std::string> &args) {
     CLI::App app{"Runs a configured command in the container that provides it.", "k8psh"};
     app.set_version_flag("-v,--version", kVersion);
     app.add_option("-c,--config", options.config, "Configuration file (else $K8PSH_CONFIG, else ./k8psh.conf)");
-    app.add_option("--keys", options.keys, "Key directory (else $K8PSH_KEYS, config keyDirectory, keys/ beside the binary)");
+    app.add_option("--keys", options.keys,
+                   "Key directory (else $K8PSH_KEYS, config keyDirectory, keys/ beside the binary)");
     app.add_flag("-t,--tty", options.force_tty, "Always request a terminal");
     app.add_flag("-T,--no-tty", options.force_no_tty, "Never request a terminal");
     app.add_flag("--check", options.check, "Probe every configured server and command, then exit");
@@ -82,8 +87,9 @@ ClientOptions parse_client(const std::vector<std::string> &args) {
     app.add_option("--install", install, "Install to PATH and create the pod's keys (default /k8psh/bin/k8pshd)");
     // No positional option: prefix_command() stops at the command word, so a later `-c` belongs
     // to the remote program, not to us.
-    app.footer("Usage: k8psh [OPTIONS] [--] COMMAND [ARGS...]\n"
-               "Every word after the command goes to the remote program untouched.");
+    app.footer(
+        "Usage: k8psh [OPTIONS] [--] COMMAND [ARGS...]\n"
+        "Every word after the command goes to the remote program untouched.");
     app.prefix_command(true);
     run_parser(app, args);
     for (const auto &word : app.remaining()) {
@@ -162,14 +168,16 @@ ServerOptions parse_server(const std::vector<std::string> &args) {
 }
 
 std::vector<std::string> parse_init(const std::vector<std::string> &args) {
-    CLI::App app{"Runs COMMAND as a child and reaps every process that ends up ours, like tini: the entry of a "
-                 "client container, whose reuse masters would otherwise stay zombies of its PID 1.",
-                 "k8psh --init"};
+    CLI::App app{
+        "Runs COMMAND as a child and reaps every process that ends up ours, like tini: the entry of a "
+        "client container, whose reuse masters would otherwise stay zombies of its PID 1.",
+        "k8psh --init"};
     app.set_version_flag("-v,--version", kVersion);
     bool init = false;
     app.add_flag("--init", init, "Run COMMAND under a reaping parent");
-    app.footer("Usage: k8psh --init [--] COMMAND [ARGS...]\n"
-               "Signals are passed on to COMMAND; the exit code is COMMAND's (128+N for signal N).");
+    app.footer(
+        "Usage: k8psh --init [--] COMMAND [ARGS...]\n"
+        "Signals are passed on to COMMAND; the exit code is COMMAND's (128+N for signal N).");
     app.prefix_command(true);
     run_parser(app, args);
     std::vector<std::string> command = app.remaining();
@@ -212,8 +220,7 @@ InstallOptions parse_install(const std::vector<std::string> &args) {
     CLI::App app{"Installs k8psh into a shared volume and creates the pod's keys.", "k8psh --install"};
     app.set_version_flag("-v,--version", kVersion);
     std::vector<std::string> destination;
-    app.add_option("--install", destination, "Destination of the binary (default /k8psh/bin/k8pshd)")
-        ->expected(0, 1);
+    app.add_option("--install", destination, "Destination of the binary (default /k8psh/bin/k8pshd)")->expected(0, 1);
     app.add_flag("--regenerate-keys", options.regenerate_keys, "Replace existing keys");
     // Accepted as upstream does (`k8psh -c FILE --install PATH`): installing reads no configuration.
     std::string unused_config;

@@ -16,8 +16,8 @@ namespace {
 
 // Upstream accepts these in a `${…}` name (it also allows Windows names like `ProgramFiles(x86)`).
 bool is_name_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == ' ' || c == '(' || c == ')' || c == '-' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == ' ' ||
+           c == '(' || c == ')' || c == '-' || c == '.';
 }
 
 }  // namespace

@@ -26,10 +26,10 @@ struct EnvEntry {
 };
 
 struct Command {
-    std::string name;                // stub name and lookup key
-    std::vector<EnvEntry> env;       // section-wide entries first, then the command's own
-    std::vector<std::string> argv;   // executable and configured args (never empty: default {name})
-    int line = 0;                    // where it was defined, for messages
+    std::string name;               // stub name and lookup key
+    std::vector<EnvEntry> env;      // section-wide entries first, then the command's own
+    std::vector<std::string> argv;  // executable and configured args (never empty: default {name})
+    int line = 0;                   // where it was defined, for messages
 };
 
 struct ServerSection {
@@ -43,13 +43,13 @@ struct ServerSection {
 };
 
 struct Config {
-    std::string path;              // the file it came from (as given)
-    std::string base_directory;    // absolute after load_config; as written (or empty) after parse_config
-    long connect_timeout_ms = 30000;  // negative: retry forever
-    long connection_reuse_ms = 30000;  // idle lifetime of a reuse master (reuse_master.h); <= 0: none
+    std::string path;                          // the file it came from (as given)
+    std::string base_directory;                // absolute after load_config; as written (or empty) after parse_config
+    long connect_timeout_ms = 30000;           // negative: retry forever
+    long connection_reuse_ms = 30000;          // idle lifetime of a reuse master (reuse_master.h); <= 0: none
     std::optional<std::string> key_directory;  // after load_config: relative to the file's directory
-    std::vector<ServerSection> servers;  // sections without commands are dropped
-    std::vector<std::string> warnings;   // "FILE:LINE: …", e.g. a command defined twice (k8pshd and --check print them)
+    std::vector<ServerSection> servers;        // sections without commands are dropped
+    std::vector<std::string> warnings;  // "FILE:LINE: …", e.g. a command defined twice (k8pshd and --check print them)
 
     // The command and the section that exposes it, or nullptr. A name listed twice resolves to
     // its later definition, as upstream's client does.
@@ -78,7 +78,8 @@ std::string expand_variables(std::string_view text, const EnvLookup &lookup);
 Config parse_config(std::string_view text, const std::string &path, const EnvLookup &env);
 
 // Reads and parses a file, then makes base_directory absolute and a relative key_directory
-// relative to the config file's directory. Throws ConfigError ("FILE: cannot read: reason") for missing/unreadable files.
+// relative to the config file's directory. Throws ConfigError ("FILE: cannot read: reason") for missing/unreadable
+// files.
 Config load_config(const std::string &path);
 
 // The real process environment as an EnvLookup.

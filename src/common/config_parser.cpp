@@ -257,8 +257,7 @@ void Parser::read_escape(std::string &value) {
         pos_ += 2;
         return;
     }
-    default:
-        fail(backslash, std::string("unrecognized escape sequence \\") + c);
+    default: fail(backslash, std::string("unrecognized escape sequence \\") + c);
     }
 }
 
@@ -334,7 +333,7 @@ void Parser::parse_section(Config &config) {
         }
         // Compared as text first: stol would overflow on a long digit string.
         const size_t significant = digits.find_first_not_of('0');
-        port = significant == std::string::npos ? 0
+        port = significant == std::string::npos  ? 0
                : digits.size() - significant > 6 ? kMaxPort + 1
                                                  : std::stol(digits);
         if (port < 1 || port > kMaxPort) {
@@ -347,8 +346,8 @@ void Parser::parse_section(Config &config) {
     // depended on map order, so it is an error here.
     const int line = line_at(name_offset);
     if (auto [it, added] = section_lines_.emplace(section.name, line); !added) {
-        fail(name_offset, "duplicate server section \"" + section.name + "\" (first at line " +
-                              std::to_string(it->second) + ")");
+        fail(name_offset,
+             "duplicate server section \"" + section.name + "\" (first at line " + std::to_string(it->second) + ")");
     }
     section.port = static_cast<int>(port);
     next_port_ = port + 1;

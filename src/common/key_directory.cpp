@@ -25,8 +25,7 @@ std::string absolute(const std::string &path) {
 
 }  // namespace
 
-std::string resolve_key_directory(const std::optional<std::string> &option, const Config &config,
-                                  const char *argv0) {
+std::string resolve_key_directory(const std::optional<std::string> &option, const Config &config, const char *argv0) {
     if (option) {
         return absolute(*option);
     }

@@ -8,8 +8,7 @@
 
 namespace k8psh {
 
-std::string resolve_key_directory(const std::optional<std::string> &option, const Config &config,
-                                  const char *argv0);
+std::string resolve_key_directory(const std::optional<std::string> &option, const Config &config, const char *argv0);
 
 // -c, else $K8PSH_CONFIG, else ./k8psh.conf.
 std::string resolve_config_path(const std::optional<std::string> &option);

@@ -29,12 +29,9 @@ void add_component(std::vector<std::string> &components, const std::string &name
         const char *upstream;
         const char *ours[3];
     } kUpstreamNames[] = {
-        {"main", {"client", "server", nullptr}},
-        {"k8psh", {"client", "server", nullptr}},
-        {"process", {"client", "server", nullptr}},
-        {"socket", {"client", "server", "reuse"}},
-        {"configuration", {"config", nullptr, nullptr}},
-        {"utilities", {"config", nullptr, nullptr}},
+        {"main", {"client", "server", nullptr}},         {"k8psh", {"client", "server", nullptr}},
+        {"process", {"client", "server", nullptr}},      {"socket", {"client", "server", "reuse"}},
+        {"configuration", {"config", nullptr, nullptr}}, {"utilities", {"config", nullptr, nullptr}},
     };
     components.push_back(name);
     for (const auto &entry : kUpstreamNames) {

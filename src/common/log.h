@@ -17,9 +17,9 @@ bool debug_enabled(std::string_view component);
 }  // namespace k8psh::log
 
 // Debug lines cost nothing unless their component is enabled.
-#define K8PSH_DEBUG_LOG(component, ...)                       \
-    do {                                                      \
-        if (::k8psh::log::debug_enabled(component)) {         \
-            spdlog::info("[" component "] " __VA_ARGS__);     \
-        }                                                     \
+#define K8PSH_DEBUG_LOG(component, ...)                   \
+    do {                                                  \
+        if (::k8psh::log::debug_enabled(component)) {     \
+            spdlog::info("[" component "] " __VA_ARGS__); \
+        }                                                 \
     } while (0)

@@ -93,9 +93,8 @@ bool write_all(int fd, const char *data, std::size_t size) {
 }
 
 bool send_all(int socket, const char *data, std::size_t size) {
-    return transfer_all(data, size, [socket](const char *at, std::size_t left) {
-        return send(socket, at, left, MSG_NOSIGNAL);
-    });
+    return transfer_all(data, size,
+                        [socket](const char *at, std::size_t left) { return send(socket, at, left, MSG_NOSIGNAL); });
 }
 
 bool read_all(int fd, char *data, std::size_t size) {

@@ -80,8 +80,7 @@ std::string relative_workdir(const std::string &base, const std::string &cwd) {
 std::string map_workdir(const std::string &base, const std::string &relative) {
     // The relative path comes from the client: it must not leave the server's base.
     if (!relative.empty() && relative[0] == '/') {
-        throw WorkdirError("working directory \"" + relative + "\" must be relative to baseDirectory \"" +
-                           base + "\"");
+        throw WorkdirError("working directory \"" + relative + "\" must be relative to baseDirectory \"" + base + "\"");
     }
     if (relative.find('\0') != std::string::npos) {
         throw WorkdirError("working directory contains a NUL byte");

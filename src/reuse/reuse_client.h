@@ -14,7 +14,7 @@ struct MasterRun {
     // Missing: start one. Unavailable: busy or exiting. Untrusted: the directory or the socket is
     // not ours alone (reuse_directory.h): nothing was sent, and no master is started there.
     MasterState state = MasterState::Missing;
-    RunOutcome outcome;                        // when Served
+    RunOutcome outcome;  // when Served
 };
 
 // Runs `request` through the master at `endpoint`. Signal numbers arrive as bytes on

@@ -25,7 +25,6 @@
 namespace k8psh {
 namespace {
 
-
 // A stub sends its whole request right after connecting. A client that stays silent longer is
 // not a stub: it is dropped instead of holding a thread (and keeping the master from idling
 // out) for ever. Each read of the request may wait this long.

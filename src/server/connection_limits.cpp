@@ -14,7 +14,9 @@ namespace {
 
 // Wakes the thread blocked on the socket (in the key exchange or its poll): it sees the end of
 // the connection and ends the session itself, so nothing is freed under its owner.
-void cut(int fd) { shutdown(fd, SHUT_RDWR); }
+void cut(int fd) {
+    shutdown(fd, SHUT_RDWR);
+}
 
 // How long the peer has kept us waiting: the time since it last sent anything, or 0 while bytes it
 // sent are still unread (then the server is the slow side, under load, and the client is not to
@@ -23,8 +25,7 @@ std::chrono::milliseconds idle_for(int fd) {
     int unread = 0;
     tcp_info info{};
     socklen_t length = sizeof info;
-    if (ioctl(fd, SIOCINQ, &unread) != 0 || unread > 0 ||
-        getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) {
+    if (ioctl(fd, SIOCINQ, &unread) != 0 || unread > 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) {
         return std::chrono::milliseconds(0);
     }
     return std::chrono::milliseconds(info.tcpi_last_data_recv);
@@ -45,8 +46,8 @@ int StartupSlots::make_room() {
     // The oldest holder that has kept us waiting for its fair share goes.
     std::chrono::milliseconds most_idle{0};
     for (auto it = holders_.begin(); it != holders_.end(); ++it) {
-        auto idle = std::min(idle_for(it->fd),
-                             std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - it->since));
+        auto idle =
+            std::min(idle_for(it->fd), std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - it->since));
         if (idle >= kFairShare) {
             cut(it->fd);
             close(it->fd);

@@ -135,8 +135,8 @@ bool spawn_command(const SpawnRequest &request, Child &child, SpawnFailure &fail
         }
     }
     const char *server_path = std::getenv("PATH");
-    ExecutableLookup executable = find_executable(request.argv[0], command_path,
-                                                  server_path != nullptr ? server_path : "/usr/local/bin:/usr/bin:/bin");
+    ExecutableLookup executable = find_executable(
+        request.argv[0], command_path, server_path != nullptr ? server_path : "/usr/local/bin:/usr/bin:/bin");
     if (executable.path.empty()) {
         return fail(executable.error);
     }

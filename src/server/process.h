@@ -9,19 +9,19 @@
 namespace k8psh {
 
 struct SpawnRequest {
-    std::vector<std::string> argv;                            // argv[0]: see executable_lookup.h
-    std::vector<std::pair<std::string, std::string>> env;     // exactly the command's environment
-    std::string directory;                                    // working directory
-    std::string pty_path;  // non-empty: stdin/stdout/stderr are this terminal, which becomes the controlling one
+    std::vector<std::string> argv;                         // argv[0]: see executable_lookup.h
+    std::vector<std::pair<std::string, std::string>> env;  // exactly the command's environment
+    std::string directory;                                 // working directory
+    std::string pty_path;       // non-empty: stdin/stdout/stderr are this terminal, which becomes the controlling one
     bool merge_stderr = false;  // without a PTY: fd 2 is fd 1, one pipe for both (the client's `2>&1`)
 };
 
 struct Child {
     pid_t pid = -1;
-    int pidfd = -1;       // readable once the process has exited (poll instead of SIGCHLD)
-    int stdin_fd = -1;    // ours, non-blocking; -1 in PTY mode
+    int pidfd = -1;     // readable once the process has exited (poll instead of SIGCHLD)
+    int stdin_fd = -1;  // ours, non-blocking; -1 in PTY mode
     int stdout_fd = -1;
-    int stderr_fd = -1;   // -1 also when stderr shares stdout's pipe
+    int stderr_fd = -1;  // -1 also when stderr shares stdout's pipe
 };
 
 // Result of a failed start: the errno and the exit code a shell would give (127 not found, 126 else).

@@ -107,7 +107,6 @@ std::string load_keys(const std::string &directory, Listener &listener, ServerCo
     return "";
 }
 
-
 class Server {
 public:
     Server(const ServerOptions &options, const Config &config, const ServerSection &section)
@@ -139,13 +138,13 @@ private:
     Listener listener_;
     ServerContext context_;
     int shutdown_pipe_[2] = {-1, -1};
-    int ended_fd_ = -1;   // eventfd: a session thread finished
+    int ended_fd_ = -1;  // eventfd: a session thread finished
     int signal_fd_ = -1;
     std::optional<StartupSlots> startups_;
     std::optional<CommandSlots> command_slots_;
-    std::atomic<long> active_{0};    // accepted connections
-    std::atomic<int> commands_{0};   // of them, those that requested a command (ServerContext)
-    std::atomic<long> started_{0};   // commands started, for -m
+    std::atomic<long> active_{0};   // accepted connections
+    std::atomic<int> commands_{0};  // of them, those that requested a command (ServerContext)
+    std::atomic<long> started_{0};  // commands started, for -m
     std::atomic<Clock::rep> last_command_end_{Clock::now().time_since_epoch().count()};
 };
 
@@ -327,8 +326,8 @@ int Server::run(const std::string &key_directory, const std::optional<std::strin
     context_.startups = &*startups_;
     context_.command_slots = options_.max_sessions >= 0 ? &*command_slots_ : nullptr;
 
-    spdlog::info("serving {} command(s) of '{}' on {}:{}", section_.commands.size(), section_.name,
-                 options_.listen, section_.port);
+    spdlog::info("serving {} command(s) of '{}' on {}:{}", section_.commands.size(), section_.name, options_.listen,
+                 section_.port);
     int listen_fd = ssh_bind_get_fd(listener_.bind);
     const auto started = Clock::now();
     std::string leaving;  // why the server stopped accepting; it exits once no command runs

@@ -151,8 +151,8 @@ void Session::start_command(const std::string &exec_string) {
     }
     const Command *command = context_.section->find_command(words[0]);
     if (command == nullptr) {
-        refuse(exit_code::kUnknownCommand, "unknown command '" + words[0] + "' on server '" +
-                                               context_.section->name + "'; allowed: " + allowed_commands());
+        refuse(exit_code::kUnknownCommand, "unknown command '" + words[0] + "' on server '" + context_.section->name +
+                                               "'; allowed: " + allowed_commands());
         return;
     }
     command_name_ = command->name;
@@ -160,8 +160,7 @@ void Session::start_command(const std::string &exec_string) {
     SpawnRequest request;
     try {
         auto cwd = client_env_.find(kCwdName);
-        request.directory =
-            map_workdir(context_.config->base_directory, cwd == client_env_.end() ? "" : cwd->second);
+        request.directory = map_workdir(context_.config->base_directory, cwd == client_env_.end() ? "" : cwd->second);
     } catch (const WorkdirError &error) {
         refuse(exit_code::kUsage, error.what());
         return;
@@ -235,8 +234,8 @@ void Session::spawn_pending() {
     SpawnFailure failure;
     if (!spawn_command(request, child_, failure)) {
         give_back_command_slot();
-        refuse(failure.exit_code, "cannot execute '" + request.argv[0] + "' in " + request.directory + ": " +
-                                      strerror(failure.error));
+        refuse(failure.exit_code,
+               "cannot execute '" + request.argv[0] + "' in " + request.directory + ": " + strerror(failure.error));
         return;
     }
     pty_.close_slave();

@@ -77,7 +77,8 @@ void Session::run() {
     // Whatever the callbacks above do not handle (tcpip-forward and other global requests,
     // direct-tcpip/x11/agent channels) gets libssh's default answer, a failure, at once;
     // without this a global request would stay unanswered and its client would hang.
-    ssh_set_message_callback(ssh_, [](ssh_session, ssh_message, void *) { return 1; }, nullptr);
+    ssh_set_message_callback(
+        ssh_, [](ssh_session, ssh_message, void *) { return 1; }, nullptr);
     ssh_set_auth_methods(ssh_, SSH_AUTH_METHOD_PUBLICKEY);
 
     long grace_s = (context_.login_grace_ms + 999) / 1000;
@@ -146,8 +147,8 @@ void Session::loop() {
         int i_ssh = vanished_ ? -1 : add(ssh_fd, ssh_events);
         int i_out = add(child_.stdout_fd, window_open ? POLLIN : 0);
         int i_err = add(child_.stderr_fd, window_open ? POLLIN : 0);
-        int i_pty = add(pty_fd, static_cast<short>((window_open ? POLLIN : 0) |
-                                                   (!stdin_pending_.empty() ? POLLOUT : 0)));
+        int i_pty =
+            add(pty_fd, static_cast<short>((window_open ? POLLIN : 0) | (!stdin_pending_.empty() ? POLLOUT : 0)));
         int i_in = add(child_.stdin_fd, !stdin_pending_.empty() ? POLLOUT : 0);
         int i_exit = add(child_running_ ? child_.pidfd : -1, POLLIN);
         int i_stop = add(shutdown_seen_ || closing_ ? -1 : context_.shutdown_fd, POLLIN);
@@ -273,4 +274,3 @@ bool serve_session(ssh_session session, const ServerContext &context, std::uint6
 }
 
 }  // namespace k8psh
-

@@ -20,11 +20,11 @@ struct ServerContext {
     const Config *config = nullptr;
     const ServerSection *section = nullptr;
     std::vector<unsigned char> client_key_blob;  // the only public key allowed in
-    int shutdown_fd = -1;            // becomes readable when the server stops
-    bool wait_for_commands = true;   // false with --no-wait: kill commands at shutdown
-    int login_grace_ms = 10000;      // to authenticate and send exec
-    int hangup_grace_ms = 5000;      // SIGHUP → SIGKILL for commands of vanished clients
-    int shutdown_grace_ms = 10000;   // SIGTERM → SIGKILL for commands at shutdown
+    int shutdown_fd = -1;                        // becomes readable when the server stops
+    bool wait_for_commands = true;               // false with --no-wait: kill commands at shutdown
+    int login_grace_ms = 10000;                  // to authenticate and send exec
+    int hangup_grace_ms = 5000;                  // SIGHUP → SIGKILL for commands of vanished clients
+    int shutdown_grace_ms = 10000;               // SIGTERM → SIGKILL for commands at shutdown
     // Sessions with a command requested and not yet ended: the server's idle timeout (-t)
     // counts from when this drops to 0; connections held open without a command (a reuse
     // master's spare) are not work.

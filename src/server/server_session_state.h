@@ -21,7 +21,6 @@
 
 namespace k8psh::server_detail {
 
-
 // Bounds on what one client may make us hold (SPEC §3: at least 1 MiB of argv).
 using wire::kMaxExecBytes;
 inline constexpr std::size_t kMaxEnvRequests = 4096;
@@ -63,9 +62,7 @@ private:
     static int exec_cb(ssh_session, ssh_channel, const char *command, void *self) {
         return static_cast<Session *>(self)->on_exec(command);
     }
-    static int shell_cb(ssh_session, ssh_channel, void *self) {
-        return static_cast<Session *>(self)->on_exec("");
-    }
+    static int shell_cb(ssh_session, ssh_channel, void *self) { return static_cast<Session *>(self)->on_exec(""); }
     static int subsystem_cb(ssh_session, ssh_channel, const char *name, void *self) {
         // No sftp or other subsystems: accepted only to say so on stderr, with exit 127.
         auto *session = static_cast<Session *>(self);
@@ -88,9 +85,7 @@ private:
     static void signal_cb(ssh_session, ssh_channel, const char *name, void *self) {
         static_cast<Session *>(self)->on_signal(name);
     }
-    static void close_cb(ssh_session, ssh_channel, void *self) {
-        static_cast<Session *>(self)->channel_closed_ = true;
-    }
+    static void close_cb(ssh_session, ssh_channel, void *self) { static_cast<Session *>(self)->channel_closed_ = true; }
 
     int on_auth_pubkey(ssh_key key, char state);
     ssh_channel on_channel_open();

@@ -8,11 +8,11 @@
 namespace k8psh {
 
 struct StubOptions {
-    std::string directory;      // where the stubs go
-    std::string target;         // the binary they point at
-    std::string local_server;   // this server's name: its own commands are skipped...
-    bool include_local = false; // ...unless -l
-    bool overwrite = false;     // replace files that are not our stubs (-o)
+    std::string directory;       // where the stubs go
+    std::string target;          // the binary they point at
+    std::string local_server;    // this server's name: its own commands are skipped...
+    bool include_local = false;  // ...unless -l
+    bool overwrite = false;      // replace files that are not our stubs (-o)
 };
 
 // Writes a stub for each command; returns the paths this call created (for removal at exit).

@@ -73,8 +73,7 @@ bool stdout_is_stderr() {
 
 // The env requests and exec string for this invocation (SPEC §5); nullopt (after the error
 // line) when the quoted argv exceeds the limit both sides accept.
-std::optional<WireRequest> build_wire_request(const ClientRequest &request, const std::string &relative_cwd,
-                                              bool tty) {
+std::optional<WireRequest> build_wire_request(const ClientRequest &request, const std::string &relative_cwd, bool tty) {
     WireRequest wire;
     wire.tty = tty;
     for (const auto &name : client_env_names(*request.command)) {

@@ -14,7 +14,9 @@ namespace {
 
 using Words = std::vector<std::string>;
 
-bool is_separator(char c) { return c == ' ' || c == '\t' || c == '\n'; }
+bool is_separator(char c) {
+    return c == ' ' || c == '\t' || c == '\n';
+}
 
 // What a POSIX shell never treats specially, in any position of a word. Written out here rather
 // than taken from the code under test: this is the specification quote_argv must meet.
