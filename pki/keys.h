@@ -1,5 +1,5 @@
 #pragma once
-// Per-pod keys (SPEC §4): ed25519 pairs made with libsodium, written in OpenSSH formats.
+// Per-pod keys (README: Keys and trust): ed25519 pairs made with libsodium, written in OpenSSH formats.
 #include <array>
 #include <cstddef>
 #include <cstdint>

@@ -1,4 +1,4 @@
-// One binary, four faces (SPEC §1): chosen by the name it was started under.
+// One binary, four faces (README: the table at the top): chosen by the name it was started under.
 //   k8psh    client (or --server / --install)
 //   k8pshd   server
 //   other    stub: exactly `k8psh -- NAME ARGS…`, no option parsing at all

@@ -1,4 +1,4 @@
-// The exec string of SPEC §5: argv survives quote_argv + split_command byte for byte.
+// The SSH exec string: argv survives quote_argv + split_command byte for byte.
 #include "argv_quoting.h"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// The configuration grammar of SPEC §2: every rule, every error with its line and column.
+// The configuration grammar (README: Configuration): every rule, every error with its line and column.
 #include "config.h"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// The environment a command gets (SPEC §2): the three rules, per-request templates, and
+// The environment a command gets (README: Configuration): the three rules, per-request templates, and
 // nothing that is not configured.
 #include "env_rules.h"
 

@@ -1,6 +1,7 @@
 #pragma once
 // Opening an authenticated SSH connection to a server of the pod: retry while it is not
-// listening yet (SPEC §3), pin its host key to known_hosts (SPEC §4), public-key auth.
+// listening yet (README: Finding the server), pin its host key to known_hosts (README: Keys and
+// trust), public-key auth.
 #include <libssh/libssh.h>
 
 #include <string>

@@ -272,7 +272,7 @@ RunOutcome RemoteRun::run(const std::string &server_name) {
         return {exit_code::kConnection, "the stub went away"};
     }
     if (exit_code_ < 0) {
-        // Never report success without a status from the server (SPEC §5).
+        // Never report success without a status from the server; 255 otherwise (README: Exit codes).
         return {exit_code::kConnection,
                 "connection to server '" + server_name + "' lost before the command's exit status arrived"};
     }

@@ -1,6 +1,6 @@
 #pragma once
 // One command on an authenticated session: open the session channel, send env/pty/exec
-// (SPEC §5), then move stdio both ways until the server closes the channel. Used by a stub on
+// (README: How a command runs), then move stdio both ways until the server closes the channel. Used by a stub on
 // its own connection and by the reuse master (reuse_master.h) on a connection it kept warm.
 #include "run_request.h"
 

@@ -16,7 +16,7 @@ struct WireRequest {
 
 // Where the command's streams go, and where forwarded signals come from: one byte per signal
 // number is read from `control`. `control_is_peer`: the fd is a stub's socket whose end means
-// the stub is gone (the master then hangs up, so the server stops the command, SPEC §3).
+// the stub is gone (the master then hangs up, so the server stops the command, README: Signals).
 struct RunIo {
     int in = 0;
     int out = 1;

@@ -1,4 +1,4 @@
-// POSIX-shell quoting for the SSH exec string (SPEC §5). The server never runs a shell: it
+// POSIX-shell quoting for the SSH exec string. The server never runs a shell: it
 // splits with quote removal only, so `;`, `$`, globs and redirections in it are plain bytes.
 #include "argv_quoting.h"
 

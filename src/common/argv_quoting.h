@@ -1,5 +1,5 @@
 #pragma once
-// The exec string of SPEC §5: the client joins argv with POSIX-shell quoting; the server splits
+// The SSH exec string: the client joins argv with POSIX-shell quoting; the server splits
 // it with quote rules only (no expansion, globbing, `;`, pipes or redirections). Pure.
 #include <stdexcept>
 #include <string>

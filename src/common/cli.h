@@ -1,5 +1,5 @@
 #pragma once
-// Command lines of the four faces (SPEC §1), parsed with CLI11. Parsing only: no I/O beyond
+// Command lines of the four faces (README: the table at the top), parsed with CLI11. Parsing only: no I/O beyond
 // printing --help/--version, which CLI11 reports as a CliExit with the code to return.
 #include <optional>
 #include <stdexcept>

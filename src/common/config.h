@@ -1,6 +1,6 @@
 #pragma once
 // The configuration: upstream k8psh's grammar, parsed without I/O into a Config.
-// Grammar and semantics: ../shared/SPEC.md §2.
+// Grammar and semantics: README, Configuration.
 #include <functional>
 #include <optional>
 #include <stdexcept>

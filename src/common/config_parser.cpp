@@ -1,4 +1,4 @@
-// Upstream k8psh's configuration grammar (SPEC §2), kept token for token; errors are located
+// Upstream k8psh's configuration grammar (README: Configuration), kept token for token; errors are located
 // instead of upstream's abort().
 #include "config.h"
 

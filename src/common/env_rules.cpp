@@ -1,4 +1,4 @@
-// The three environment rules of SPEC §2, as upstream's server applied them.
+// The three environment rules (README: Configuration), as upstream's server applied them.
 #include "env_rules.h"
 
 #include <algorithm>

@@ -1,5 +1,5 @@
 #pragma once
-// The environment a command gets, built from its rules (SPEC §2), what the client sent and the
+// The environment a command gets, built from its rules (README: Configuration), what the client sent and the
 // server's own environment. Pure: both environments are passed in.
 #include "config.h"
 

@@ -1,5 +1,5 @@
 #pragma once
-// k8psh's own exit codes (SPEC §3). A command's own code passes through unchanged.
+// k8psh's own exit codes (README: Exit codes). A command's own code passes through unchanged.
 namespace k8psh::exit_code {
 inline constexpr int kUsage = 2;             // bad command line, configuration or working directory
 inline constexpr int kCannotExecute = 126;   // configured executable exists but cannot run

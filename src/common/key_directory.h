@@ -1,5 +1,5 @@
 #pragma once
-// Where the pod's keys are (SPEC §1): --keys, else $K8PSH_KEYS, else the config's
+// Where the pod's keys are (README: Where things are found): --keys, else $K8PSH_KEYS, else the config's
 // keyDirectory, else keys/ beside the real path of the running binary.
 #include "config.h"
 

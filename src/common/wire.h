@@ -1,5 +1,5 @@
 #pragma once
-// What client and server agree on beyond RFC 4254 (SPEC §5): names of the extra env requests
+// What client and server agree on beyond RFC 4254 (README: How a command runs): names of the extra env requests
 // and the bound on a command line. Both sides include this, so they cannot drift apart.
 #include <cstddef>
 

@@ -1,5 +1,5 @@
 #pragma once
-// Working-directory mapping (SPEC §3): the client's cwd relative to its baseDirectory is
+// Working-directory mapping (README: Working directory): the client's cwd relative to its baseDirectory is
 // applied under the server's baseDirectory. Pure, lexical.
 #include <stdexcept>
 #include <string>

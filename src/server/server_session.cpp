@@ -116,7 +116,7 @@ void Session::client_vanished() {
     }
     vanished_ = true;
     if (child_running_) {
-        // Like a terminal hang-up: the job may clean up, then it is killed (SPEC §3).
+        // Like a terminal hang-up: the job may clean up, then it is killed (README: Signals).
         K8PSH_DEBUG_LOG("server", "{}: client gone, SIGHUP to {}", peer_, command_name_);
         signal_group(child_, SIGHUP);
         arm_kill(context_.hangup_grace_ms);

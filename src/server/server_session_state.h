@@ -21,7 +21,7 @@
 
 namespace k8psh::server_detail {
 
-// Bounds on what one client may make us hold (SPEC §3: at least 1 MiB of argv).
+// Bounds on what one client may make us hold (README: Arguments, up to 16 MiB of quoted argv).
 using wire::kMaxExecBytes;
 inline constexpr std::size_t kMaxEnvRequests = 4096;
 inline constexpr int kCloseLingerMs = 5000;

@@ -1,5 +1,5 @@
 #pragma once
-// Stubs: symlinks named after commands, pointing at the k8psh binary (SPEC §1).
+// Stubs: symlinks named after commands, pointing at the k8psh binary (README: the table at the top).
 #include "config.h"
 
 #include <string>

@@ -40,7 +40,7 @@ void on_signal(int signal) {
     errno = saved;
 }
 
-// Signals the stub forwards to the remote process group (SPEC §3), and SIGWINCH for PTYs.
+// Signals the stub forwards to the remote process group (README: Signals), and SIGWINCH for PTYs.
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 
 void install_signal_handlers() {
@@ -71,7 +71,7 @@ bool stdout_is_stderr() {
     return fstat(1, &out) == 0 && fstat(2, &err) == 0 && out.st_dev == err.st_dev && out.st_ino == err.st_ino;
 }
 
-// The env requests and exec string for this invocation (SPEC §5); nullopt (after the error
+// The env requests and exec string for this invocation (README: How a command runs); nullopt (after the error
 // line) when the quoted argv exceeds the limit both sides accept.
 std::optional<WireRequest> build_wire_request(const ClientRequest &request, const std::string &relative_cwd, bool tty) {
     WireRequest wire;

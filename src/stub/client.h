@@ -19,7 +19,7 @@ struct ClientRequest {
     TtyMode tty = TtyMode::Auto;
 };
 
-// Returns the exit code to exit with (the remote command's, or k8psh's own, SPEC §3).
+// Returns the exit code to exit with (the remote command's, or k8psh's own, README: Exit codes).
 int run_remote(const ClientRequest &request);
 
 // --check: probes each server with an authenticated connection; prints one line per server and

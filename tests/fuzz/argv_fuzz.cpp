@@ -1,4 +1,4 @@
-// Fuzzes the exec string of SPEC §5. The input is used twice: as an exec string a client (or an
+// Fuzzes the SSH exec string. The input is used twice: as an exec string a client (or an
 // attacker) sent, which must split or be refused with SplitError; and as the bytes of an argv,
 // which must survive quote_argv + split_command byte for byte.
 #include "argv_quoting.h"

@@ -1,4 +1,4 @@
-// Fuzzes the configuration grammar (SPEC §2) and, through every parsed command, the environment
+// Fuzzes the configuration grammar (README: Configuration) and, through every parsed command, the environment
 // rules. Properties, not just "no crash":
 // - parse_config returns a Config or throws ConfigError located at "FILE:LINE:COL: " inside the text;
 // - a parsed Config keeps its invariants (named sections with ports in range, unique names,
