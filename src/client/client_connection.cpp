@@ -177,18 +177,13 @@ ssh_session connect_authenticated(const ConnectTarget &target) {
         }
         delay = std::min(delay * 2, std::chrono::milliseconds(1000));
     }
-    try {
-        verify_host_key(session, target);
-        if (ssh_userauth_publickey(session, nullptr, client_key) != SSH_AUTH_SUCCESS) {
-            throw ConnectError{"authentication failed: server '" + target.server_name + "' refused " + key_path};
-        }
-        K8PSH_DEBUG_LOG("client", "authenticated");
-    } catch (...) {
-        ssh_disconnect(session);
-        ssh_free(session);
-        throw;
+    OwnedSession owned(session);  // closed if the host key or the authentication fails
+    verify_host_key(session, target);
+    if (ssh_userauth_publickey(session, nullptr, client_key) != SSH_AUTH_SUCCESS) {
+        throw ConnectError{"authentication failed: server '" + target.server_name + "' refused " + key_path};
     }
-    return session;
+    K8PSH_DEBUG_LOG("client", "authenticated");
+    return owned.release();
 }
 
 }  // namespace k8psh

@@ -4,6 +4,7 @@
 // trust), public-key auth.
 #include <libssh/libssh.h>
 
+#include <memory>
 #include <string>
 
 namespace k8psh {
@@ -25,7 +26,17 @@ struct ConnectError {
     int signal = 0;  // the wait was ended by this signal: no message, exit 128+N like a local program
 };
 
-// An authenticated session, or throws ConnectError. The caller owns the session (ssh_free).
+// Owns a libssh session: says goodbye to the server (SSH_MSG_DISCONNECT, when still connected)
+// and frees it on every exit path.
+struct SessionCloser {
+    void operator()(ssh_session session) const {
+        ssh_disconnect(session);
+        ssh_free(session);
+    }
+};
+using OwnedSession = std::unique_ptr<ssh_session_struct, SessionCloser>;
+
+// An authenticated session, or throws ConnectError. The caller owns the session (OwnedSession).
 ssh_session connect_authenticated(const ConnectTarget &target);
 
 }  // namespace k8psh

@@ -183,19 +183,18 @@ void Master::serve() {
 
 RunOutcome Master::run(ssh_session session, const WireRequest &request, const RunIo &io) {
     RunOutcome outcome;
+    OwnedSession owned(session);
     for (int attempt = 0; attempt < 2; ++attempt) {
-        if (session == nullptr) {
+        if (!owned) {
             try {
-                session = connect_authenticated(target_);
+                owned.reset(connect_authenticated(target_));
             } catch (const ConnectError &error) {
                 return {exit_code::kConnection, error.message};
             }
         }
-        outcome = run_on_session(session, request, io, target_.server_name);
+        outcome = run_on_session(owned.get(), request, io, target_.server_name);
         bool stale_spare = outcome.channel_refused && attempt == 0;
-        ssh_disconnect(session);
-        ssh_free(session);
-        session = nullptr;
+        owned.reset();
         if (!stale_spare) {
             break;  // the command ran (or was refused by the server itself): never twice
         }

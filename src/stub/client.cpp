@@ -159,11 +159,11 @@ int run_remote(const ClientRequest &request) {
         }
     }
 
-    ssh_session session = nullptr;
+    OwnedSession session;
     try {
         ConnectTarget own = target;
         own.interrupt_fd = g_signal_pipe[0];
-        session = connect_authenticated(own);
+        session.reset(connect_authenticated(own));
     } catch (const ConnectError &error) {
         if (error.signal != 0) {
             return exit_code::kSignalBase + error.signal;
@@ -173,9 +173,8 @@ int run_remote(const ClientRequest &request) {
     }
     RunIo io;
     io.control = g_signal_pipe[0];
-    RunOutcome outcome = run_on_session(session, *wire, io, request.section->name);
-    ssh_disconnect(session);
-    ssh_free(session);
+    RunOutcome outcome = run_on_session(session.get(), *wire, io, request.section->name);
+    session.reset();  // the connection ends before the outcome is reported
     return report(outcome);
 }
 
@@ -189,9 +188,7 @@ int check_servers(const Config &config, const std::string &key_directory) {
         target.timeout_ms = 0;  // one attempt: --check reports the state now
         std::string state = "ok";
         try {
-            ssh_session session = connect_authenticated(target);
-            ssh_disconnect(session);
-            ssh_free(session);
+            OwnedSession session(connect_authenticated(target));
         } catch (const ConnectError &error) {
             state = "FAILED: " + error.message;
             all_ok = false;
