@@ -32,12 +32,14 @@ void ensure_sodium() {
     }
 }
 
-std::string reason(int error) { return std::generic_category().message(error); }
+std::string reason(int error) {
+    return std::generic_category().message(error);
+}
 
 // Reads a small file; false when it does not exist. Other failures are errors: a key we may not
 // read must not be silently replaced.
 bool read_key_file(const std::string &path, std::string &out) {
-    ScopedFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) {
         if (errno == ENOENT) {
             return false;
@@ -84,8 +86,7 @@ bool public_key_matches(const std::string &path, const std::array<unsigned char,
 
 bool known_hosts_trusts(const std::string &path, const std::array<unsigned char, 32> &host_key) {
     std::string text;
-    return read_key_file(path, text) && text.find(ed25519_public_base64(host_key)) !=
-                                            std::string::npos;
+    return read_key_file(path, text) && text.find(ed25519_public_base64(host_key)) != std::string::npos;
 }
 
 // Complete means all five files exist and belong together; a directory left mixed by an
@@ -185,7 +186,7 @@ bool ensure_key_directory(const std::string &dir, const KeyDirectoryOptions &opt
     try {
         make_directories(dir, 0755);
         // Two installs racing in one pod must not interleave their files.
-        ScopedFd lock(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        UniqueFd lock(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         if (lock.get() < 0 || flock(lock.get(), LOCK_EX) != 0) {
             throw KeyError(dir + ": cannot lock: " + reason(errno));
         }
@@ -200,7 +201,7 @@ bool ensure_key_directory(const std::string &dir, const KeyDirectoryOptions &opt
 }
 
 std::string check_private_key_file(const std::string &path) {
-    ScopedFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) {
         if (errno == ENOENT) {
             throw KeyError(path + ": missing (run k8psh --install to create the pod's keys)");

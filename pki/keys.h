@@ -1,5 +1,5 @@
 #pragma once
-// Per-pod keys (SPEC §4): ed25519 pairs made with libsodium, written in OpenSSH formats.
+// Per-pod keys (README: Keys and trust): ed25519 pairs made with libsodium, written in OpenSSH formats.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -54,8 +54,8 @@ inline constexpr const char *kClientKey = "client_ed25519";
 inline constexpr const char *kKnownHosts = "known_hosts";
 
 struct KeyDirectoryOptions {
-    bool regenerate = false;            // replace existing keys
-    std::optional<uid_t> owner;         // chown private keys (pods whose containers run as other users)
+    bool regenerate = false;     // replace existing keys
+    std::optional<uid_t> owner;  // chown private keys (pods whose containers run as other users)
     std::optional<gid_t> group;
 };
 

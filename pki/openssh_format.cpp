@@ -25,12 +25,14 @@ bool equal(std::span<const unsigned char> a, std::span<const unsigned char> b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
 }
 
-constexpr std::size_t string_size(std::size_t payload) { return 4 + payload; }
+constexpr std::size_t string_size(std::size_t payload) {
+    return 4 + payload;
+}
 
 // The private section: checkints, type, public key, seed||public, comment, padding.
 std::size_t private_section_size(const std::string &comment) {
-    std::size_t size = 8 + string_size(kKeyType.size()) + string_size(32) + string_size(64) +
-                       string_size(comment.size());
+    std::size_t size =
+        8 + string_size(kKeyType.size()) + string_size(32) + string_size(64) + string_size(comment.size());
     return size + (kBlockSize - size % kBlockSize) % kBlockSize;
 }
 
@@ -38,11 +40,11 @@ std::size_t private_section_size(const std::string &comment) {
 // takes a plain, signed char. So only the base64 alphabet (and `ignored`) may reach it.
 bool decode_base64(std::string_view text, const char *ignored, std::span<unsigned char> out, std::size_t &size) {
     const bool alphabet_only = std::all_of(text.begin(), text.end(), [&](char c) {
-        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-               c == '/' || c == '=' || (ignored != nullptr && c != '\0' && std::strchr(ignored, c) != nullptr);
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+               c == '=' || (ignored != nullptr && c != '\0' && std::strchr(ignored, c) != nullptr);
     });
-    return alphabet_only && sodium_base642bin(out.data(), out.size(), text.data(), text.size(), ignored, &size,
-                                              nullptr, sodium_base64_VARIANT_ORIGINAL) == 0;
+    return alphabet_only && sodium_base642bin(out.data(), out.size(), text.data(), text.size(), ignored, &size, nullptr,
+                                              sodium_base64_VARIANT_ORIGINAL) == 0;
 }
 
 constexpr std::size_t kPublicBlobSize = string_size(kKeyType.size()) + string_size(32);
@@ -142,7 +144,9 @@ bool read_private_section(std::span<const unsigned char> section, const std::arr
 
 }  // namespace
 
-SecretText::~SecretText() { sodium_memzero(text.data(), text.size()); }
+SecretText::~SecretText() {
+    sodium_memzero(text.data(), text.size());
+}
 
 void WireWriter::bytes(std::span<const unsigned char> data) {
     if (data.size() > out_.size() - used_) {
@@ -152,7 +156,9 @@ void WireWriter::bytes(std::span<const unsigned char> data) {
     used_ += data.size();
 }
 
-void WireWriter::u8(std::uint8_t value) { bytes(std::span<const unsigned char>(&value, 1)); }
+void WireWriter::u8(std::uint8_t value) {
+    bytes(std::span<const unsigned char>(&value, 1));
+}
 
 void WireWriter::u32(std::uint32_t value) {
     const unsigned char be[4] = {static_cast<unsigned char>(value >> 24), static_cast<unsigned char>(value >> 16),
@@ -165,7 +171,9 @@ void WireWriter::string(std::span<const unsigned char> data) {
     bytes(data);
 }
 
-void WireWriter::string(std::string_view text) { string(as_bytes(text)); }
+void WireWriter::string(std::string_view text) {
+    string(as_bytes(text));
+}
 
 bool WireReader::bytes(std::size_t count, std::span<const unsigned char> &out) {
     if (count > in_.size()) {
@@ -219,11 +227,10 @@ std::string ed25519_public_base64(const std::array<unsigned char, 32> &public_ke
     return base64_encode(std::span<const unsigned char>(blob.data(), out.size()));
 }
 
-std::string openssh_private_key_text(const Ed25519KeyPair &key, const std::string &comment,
-                                     std::uint32_t checkint) {
+std::string openssh_private_key_text(const Ed25519KeyPair &key, const std::string &comment, std::uint32_t checkint) {
     const std::size_t section_size = private_section_size(comment);
-    const std::size_t total = kMagic.size() + string_size(4) * 2 + string_size(0) + 4 +
-                              string_size(kPublicBlobSize) + string_size(section_size);
+    const std::size_t total = kMagic.size() + string_size(4) * 2 + string_size(0) + 4 + string_size(kPublicBlobSize) +
+                              string_size(section_size);
     SecretBytes blob(total);
     WireWriter out(std::span<unsigned char>(blob.data(), blob.size()));
     out.bytes(as_bytes(kMagic));

@@ -59,8 +59,7 @@ std::string ed25519_public_base64(const std::array<unsigned char, 32> &public_ke
 
 // The private key file text with a given check value; openssh_private_key() draws it at random.
 // Exposed so tests can reproduce an ssh-keygen file byte for byte.
-std::string openssh_private_key_text(const Ed25519KeyPair &key, const std::string &comment,
-                                     std::uint32_t checkint);
+std::string openssh_private_key_text(const Ed25519KeyPair &key, const std::string &comment, std::uint32_t checkint);
 
 struct ParsedPrivateKey {
     Ed25519KeyPair key;

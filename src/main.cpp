@@ -1,4 +1,4 @@
-// One binary, four faces (SPEC §1): chosen by the name it was started under.
+// One binary, four faces (README: the table at the top): chosen by the name it was started under.
 //   k8psh    client (or --server / --install)
 //   k8pshd   server
 //   other    stub: exactly `k8psh -- NAME ARGS…`, no option parsing at all
@@ -81,10 +81,8 @@ int client_main(const std::vector<std::string> &args, const char *argv0) {
         }
         return 0;
     }
-    case Face::Init:
-        return run_init(parse_init(args));
-    case Face::Client:
-        break;
+    case Face::Init: return run_init(parse_init(args));
+    case Face::Client: break;
     }
     ClientOptions options = parse_client(args);
     if (options.check) {

@@ -1,4 +1,4 @@
-// The exec string of SPEC §5: argv survives quote_argv + split_command byte for byte.
+// The SSH exec string: argv survives quote_argv + split_command byte for byte.
 #include "argv_quoting.h"
 
 #include <gtest/gtest.h>
@@ -34,10 +34,10 @@ TEST(ArgvSplitting, QuotesAndEscapes) {
     EXPECT_EQ(split_command("a'b c'\"d e\"f"), (Words{"ab cd ef"}));
     EXPECT_EQ(split_command("'\\n$x\"'"), (Words{"\\n$x\""}));
     EXPECT_EQ(split_command("a\\ b \\'x"), (Words{"a b", "'x"}));
-    EXPECT_EQ(split_command("a\\\nb"), (Words{"ab"}));           // line continuation
-    EXPECT_EQ(split_command("a \\\n b"), (Words{"a", "b"}));      // … which makes no word
+    EXPECT_EQ(split_command("a\\\nb"), (Words{"ab"}));        // line continuation
+    EXPECT_EQ(split_command("a \\\n b"), (Words{"a", "b"}));  // … which makes no word
     EXPECT_EQ(split_command("\"\\$\\`\\\"\\\\\""), (Words{"$`\"\\"}));
-    EXPECT_EQ(split_command("\"\\a\\n\""), (Words{"\\a\\n"}));    // other backslashes are kept
+    EXPECT_EQ(split_command("\"\\a\\n\""), (Words{"\\a\\n"}));  // other backslashes are kept
     EXPECT_EQ(split_command("\"a\\\nb\""), (Words{"ab"}));
 }
 
@@ -89,9 +89,19 @@ TEST(ArgvQuoting, RoundTripsRandomArgv) {
 }
 
 TEST(ArgvQuoting, RoundTripsEdgeCases) {
-    const std::vector<Words> cases = {
-        {""}, {"", ""}, {"'"}, {"''"}, {"\\"}, {"\\\n"}, {"\n"}, {"\"", "'"}, {"$", "${A}", "$(x)"},
-        {std::string("\0", 1)}, {"\xff\xfe", "\x80"}, {std::string(1 << 20, 'x')}, {std::string(1000, '\'')}};
+    const std::vector<Words> cases = {{""},
+                                      {"", ""},
+                                      {"'"},
+                                      {"''"},
+                                      {"\\"},
+                                      {"\\\n"},
+                                      {"\n"},
+                                      {"\"", "'"},
+                                      {"$", "${A}", "$(x)"},
+                                      {std::string("\0", 1)},
+                                      {"\xff\xfe", "\x80"},
+                                      {std::string(1 << 20, 'x')},
+                                      {std::string(1000, '\'')}};
     for (const Words &argv : cases) {
         EXPECT_EQ(split_command(quote_argv(argv)), argv);
     }

@@ -1,4 +1,4 @@
-// The configuration grammar of SPEC §2: every rule, every error with its line and column.
+// The configuration grammar (README: Configuration): every rule, every error with its line and column.
 #include "config.h"
 
 #include <gtest/gtest.h>
@@ -254,8 +254,9 @@ TEST(ConfigSections, CommandListedTwiceLaterWins) {
     EXPECT_EQ(section->name, "b");
     EXPECT_EQ(command->argv, (std::vector<std::string>{"two"}));
     ASSERT_EQ(across.warnings.size(), 1u);
-    EXPECT_EQ(across.warnings[0], "test.conf:4: command \"x\" is defined again (first at test.conf:2); "
-                                  "the later definition is used");
+    EXPECT_EQ(across.warnings[0],
+              "test.conf:4: command \"x\" is defined again (first at test.conf:2); "
+              "the later definition is used");
 
     const Config within = parse("[a]\nx first\ny\n  x second\n");
     EXPECT_EQ(within.servers[0].find_command("x")->argv, (std::vector<std::string>{"second"}));
@@ -325,8 +326,8 @@ TEST(ConfigCommands, EntriesOnlyRunTheName) {
 }
 
 TEST(ConfigCommands, EntryValues) {
-    const Config config = parse(
-        "[s]\nc A=b=c \"B=x y\" =LD='${LD}':. ?P='${Q:-d}'${Q} =E==\n", {{"Q", "q"}, {"LD", "load"}});
+    const Config config =
+        parse("[s]\nc A=b=c \"B=x y\" =LD='${LD}':. ?P='${Q:-d}'${Q} =E==\n", {{"Q", "q"}, {"LD", "load"}});
     const std::vector<EnvEntry> &env = config.servers.at(0).commands.at(0).env;
     ASSERT_EQ(env.size(), 5u);
     EXPECT_EQ(env[0].value, "b=c");

@@ -1,4 +1,4 @@
-// The environment a command gets (SPEC §2): the three rules, per-request templates, and
+// The environment a command gets (README: Configuration): the three rules, per-request templates, and
 // nothing that is not configured.
 #include "env_rules.h"
 
@@ -130,7 +130,8 @@ TEST(EnvRules, ClientEnvNames) {
 }
 
 TEST(EnvTemplates, Expansion) {
-    const EnvLookup vars = lookup_in({{"A", "va"}, {"B", "vb"}, {"EMPTY", ""}, {"ProgramFiles(x86)", "pf"}, {"a.b-c", "dots"}});
+    const EnvLookup vars =
+        lookup_in({{"A", "va"}, {"B", "vb"}, {"EMPTY", ""}, {"ProgramFiles(x86)", "pf"}, {"a.b-c", "dots"}});
     EXPECT_EQ(expand_template("", vars), "");
     EXPECT_EQ(expand_template("plain $A", vars), "plain $A");
     EXPECT_EQ(expand_template("${A}${B}", vars), "vavb");

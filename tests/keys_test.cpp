@@ -17,8 +17,8 @@ using test::read_file;
 using test::TempDir;
 using test::write_file;
 
-const std::set<std::string> kKeyFiles = {"client_ed25519", "client_ed25519.pub", "host_ed25519",
-                                         "host_ed25519.pub", "known_hosts"};
+const std::set<std::string> kKeyFiles = {"client_ed25519", "client_ed25519.pub", "host_ed25519", "host_ed25519.pub",
+                                         "known_hosts"};
 
 // Owns an ssh_key so failed assertions do not leak it.
 struct SshKey {
@@ -26,7 +26,9 @@ struct SshKey {
     ~SshKey() { ssh_key_free(key); }
 };
 
-bool have_ssh_keygen() { return std::system("command -v ssh-keygen >/dev/null 2>&1") == 0; }
+bool have_ssh_keygen() {
+    return std::system("command -v ssh-keygen >/dev/null 2>&1") == 0;
+}
 
 std::string run(const std::string &command) {
     std::string output;

@@ -1,4 +1,4 @@
-// Working-directory mapping (SPEC §3): relative to the base on the client, under the base on
+// Working-directory mapping (README: Working directory): relative to the base on the client, under the base on
 // the server, and never outside it.
 #include "workdir.h"
 

@@ -1,4 +1,4 @@
-// Fuzzes the exec string of SPEC §5. The input is used twice: as an exec string a client (or an
+// Fuzzes the SSH exec string. The input is used twice: as an exec string a client (or an
 // attacker) sent, which must split or be refused with SplitError; and as the bytes of an argv,
 // which must survive quote_argv + split_command byte for byte.
 #include "argv_quoting.h"
@@ -14,7 +14,9 @@ namespace {
 
 using Words = std::vector<std::string>;
 
-bool is_separator(char c) { return c == ' ' || c == '\t' || c == '\n'; }
+bool is_separator(char c) {
+    return c == ' ' || c == '\t' || c == '\n';
+}
 
 // What a POSIX shell never treats specially, in any position of a word. Written out here rather
 // than taken from the code under test: this is the specification quote_argv must meet.

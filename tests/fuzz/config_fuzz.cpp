@@ -1,4 +1,4 @@
-// Fuzzes the configuration grammar (SPEC §2) and, through every parsed command, the environment
+// Fuzzes the configuration grammar (README: Configuration) and, through every parsed command, the environment
 // rules. Properties, not just "no crash":
 // - parse_config returns a Config or throws ConfigError located at "FILE:LINE:COL: " inside the text;
 // - a parsed Config keeps its invariants (named sections with ports in range, unique names,
@@ -26,7 +26,10 @@ using k8psh::EnvRule;
 const std::string kPath = "fuzz.conf";
 
 const std::map<std::string, std::string> kServerEnv = {
-    {"HOME", "/home/fuzz"}, {"EMPTY", ""}, {"WORKSPACE", "/ws"}, {"PATH", "/usr/bin:/bin"},
+    {"HOME", "/home/fuzz"},
+    {"EMPTY", ""},
+    {"WORKSPACE", "/ws"},
+    {"PATH", "/usr/bin:/bin"},
     {"LD_LIBRARY_PATH", "/lib:${HOME}"},  // not a template: a server value is never expanded
 };
 
@@ -210,8 +213,8 @@ void check_env(const Command &command) {
     for (const auto &name : order) {
         const EnvEntry &decides = *last[name];
         const bool present = std::any_of(env.begin(), env.end(), [&](const auto &pair) { return pair.first == name; });
-        const bool inherits = decides.rule == EnvRule::Server ||
-                              (decides.rule == EnvRule::ClientDefaultOrServer && !client.count(name));
+        const bool inherits =
+            decides.rule == EnvRule::Server || (decides.rule == EnvRule::ClientDefaultOrServer && !client.count(name));
         FUZZ_CHECK(present || (inherits && decides.value.empty()));
     }
 

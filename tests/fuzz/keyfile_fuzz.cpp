@@ -29,8 +29,8 @@ void check_private(std::string_view text) {
         return;
     }
     // libsodium's layout: the seed's public key is the secret key's second half.
-    FUZZ_CHECK(std::equal(parsed->key.public_key.begin(), parsed->key.public_key.end(),
-                          parsed->key.secret_key.data() + 32));
+    FUZZ_CHECK(
+        std::equal(parsed->key.public_key.begin(), parsed->key.public_key.end(), parsed->key.secret_key.data() + 32));
 
     const k8psh::SecretText written(k8psh::openssh_private_key_text(parsed->key, parsed->comment, parsed->checkint));
     const auto again = k8psh::parse_openssh_private_key(written.text);

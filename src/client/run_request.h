@@ -1,0 +1,35 @@
+#pragma once
+// The plain data of one remote command: what the stub sends, where its streams go, how it ended.
+// Kept apart from remote_run.h so the reuse socket can carry them without seeing libssh.
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace k8psh {
+
+// What goes on the wire for one invocation, computed by the stub (env rules, cwd, quoting).
+struct WireRequest {
+    std::vector<std::pair<std::string, std::string>> env;  // env requests, in order (cwd included)
+    std::string exec;                                      // the quoted argv, possibly > one packet
+    bool tty = false;                                      // request a PTY of the local terminal
+};
+
+// Where the command's streams go, and where forwarded signals come from: one byte per signal
+// number is read from `control`. `control_is_peer`: the fd is a stub's socket whose end means
+// the stub is gone (the master then hangs up, so the server stops the command, README: Signals).
+struct RunIo {
+    int in = 0;
+    int out = 1;
+    int err = 2;
+    int control = -1;
+    bool control_is_peer = false;
+};
+
+// The exit code to report, and the one error line for k8psh's own failures ("" otherwise).
+struct RunOutcome {
+    int code = 0;
+    std::string error;
+    bool channel_refused = false;  // the channel never opened: nothing ran, safe to retry
+};
+
+}  // namespace k8psh

@@ -1,0 +1,133 @@
+#include "sys.h"
+
+#include <cerrno>
+#include <filesystem>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <system_error>
+#include <unistd.h>
+
+namespace k8psh {
+namespace {
+
+[[noreturn]] void throw_create_error(const std::string &path, int error) {
+    throw FileError(path + ": cannot create directory: " + std::generic_category().message(error));
+}
+
+bool is_directory(const std::string &path) {
+    struct stat st {};
+    return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// mkdir's mode is reduced by the umask; containers running as other users must still be able
+// to enter the directory.
+bool make_one_directory(const std::string &path, mode_t mode) {
+    if (mkdir(path.c_str(), mode) != 0) {
+        return false;
+    }
+    if (chmod(path.c_str(), mode) != 0) {
+        throw_create_error(path, errno);
+    }
+    return true;
+}
+
+// Repeats `step` (a blocking read or send) until `size` bytes moved; false on error or end of
+// file, errno says which.
+template <typename Byte, typename Step>
+bool transfer_all(Byte *data, std::size_t size, Step step) {
+    while (size > 0) {
+        ssize_t n = step(data, size);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return false;
+        }
+        data += n;
+        size -= static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+}  // namespace
+
+UniqueFd &UniqueFd::operator=(UniqueFd &&other) noexcept {
+    if (this != &other) {
+        reset(other.release());
+    }
+    return *this;
+}
+
+int UniqueFd::release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+}
+
+void UniqueFd::reset(int fd) {
+    if (fd_ >= 0) {
+        close(fd_);
+    }
+    fd_ = fd;
+}
+
+bool write_all(int fd, const char *data, std::size_t size) {
+    while (size > 0) {
+        ssize_t n = write(fd, data, size);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno == EAGAIN) {
+                pollfd p{fd, POLLOUT, 0};
+                poll(&p, 1, -1);
+                continue;
+            }
+            return false;
+        }
+        data += n;
+        size -= static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+bool send_all(int socket, const char *data, std::size_t size) {
+    return transfer_all(data, size,
+                        [socket](const char *at, std::size_t left) { return send(socket, at, left, MSG_NOSIGNAL); });
+}
+
+bool read_all(int fd, char *data, std::size_t size) {
+    return transfer_all(data, size, [fd](char *at, std::size_t left) { return read(fd, at, left); });
+}
+
+void make_directories(const std::string &path, mode_t mode) {
+    if (make_one_directory(path, mode)) {
+        return;
+    }
+    int error = errno;
+    if (error == ENOENT) {
+        const auto parent = std::filesystem::path(path).parent_path();
+        if (!parent.empty() && parent != std::filesystem::path(path)) {
+            make_directories(parent.string(), mode);
+            if (make_one_directory(path, mode)) {
+                return;
+            }
+            error = errno;
+        }
+    }
+    if (error == EEXIST) {
+        if (is_directory(path)) {
+            return;
+        }
+        error = ENOTDIR;
+    }
+    throw_create_error(path, error);
+}
+
+std::string parent_directory(const std::string &path) {
+    auto parent = std::filesystem::path(path).parent_path().string();
+    return parent.empty() ? "." : parent;
+}
+
+}  // namespace k8psh

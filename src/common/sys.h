@@ -1,0 +1,62 @@
+#pragma once
+// The small system helpers every layer needs, in one place: descriptors that close themselves,
+// whole writes, directories, the clock deadlines are measured with, the I/O chunk size.
+#include <chrono>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <sys/types.h>
+
+namespace k8psh {
+
+// Deadlines and durations: monotonic, so a clock step never shortens or stretches a timeout.
+using Clock = std::chrono::steady_clock;
+
+// How much one read or one channel write moves at most: big enough for bulk throughput, small
+// enough to keep both directions and the signal pipe served in turn.
+inline constexpr std::size_t kIoChunk = 64u << 10;
+
+// One-line "PATH: cannot …: reason" failures of the file helpers (here and atomic_file.h).
+class FileError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Owns a file descriptor: closes it on every exit path (and so releases a flock taken on it).
+class UniqueFd {
+public:
+    UniqueFd() = default;
+    explicit UniqueFd(int fd) : fd_(fd) {}
+    ~UniqueFd() { reset(); }
+    UniqueFd(UniqueFd &&other) noexcept : fd_(other.release()) {}
+    UniqueFd &operator=(UniqueFd &&other) noexcept;
+    UniqueFd(const UniqueFd &) = delete;
+    UniqueFd &operator=(const UniqueFd &) = delete;
+
+    int get() const { return fd_; }
+    int release();
+    void reset(int fd = -1);
+
+private:
+    int fd_ = -1;
+};
+
+// Writes all of `data`, also on a non-blocking fd (waits in poll until it is writable again).
+// False on any other error; errno says which.
+bool write_all(int fd, const char *data, std::size_t size);
+
+// Sends all of `data` on a socket without raising SIGPIPE when the peer is gone. False on
+// error or when the peer closed; errno says which.
+bool send_all(int socket, const char *data, std::size_t size);
+
+// Reads exactly `size` bytes from a blocking fd. False on error or end of file first.
+bool read_all(int fd, char *data, std::size_t size);
+
+// `mkdir -p`: directories it creates get exactly `mode` (not reduced by the umask). Throws
+// FileError.
+void make_directories(const std::string &path, mode_t mode);
+
+// The directory part of `path`, "." when it has none.
+std::string parent_directory(const std::string &path);
+
+}  // namespace k8psh

@@ -1,0 +1,204 @@
+#include "client.h"
+
+#include "argv_quoting.h"
+#include "client_connection.h"
+#include "env_rules.h"
+#include "exit_codes.h"
+#include "log.h"
+#include "remote_run.h"
+#include "reuse_client.h"
+#include "reuse_identity.h"
+#include "reuse_master.h"
+#include "wire.h"
+#include "workdir.h"
+
+#include <libssh/libssh.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <optional>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <iostream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace k8psh {
+namespace {
+
+using wire::kArgvPartBytes;
+using wire::kArgvPartName;
+using wire::kMaxExecBytes;
+
+int g_signal_pipe[2] = {-1, -1};
+
+void on_signal(int signal) {
+    int saved = errno;
+    unsigned char byte = static_cast<unsigned char>(signal);
+    (void)!write(g_signal_pipe[1], &byte, 1);
+    errno = saved;
+}
+
+// Signals the stub forwards to the remote process group (README: Signals), and SIGWINCH for PTYs.
+constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+void install_signal_handlers() {
+    if (pipe2(g_signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        return;
+    }
+    struct sigaction action {};
+    action.sa_handler = on_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    for (int signal : kForwarded) {
+        sigaction(signal, &action, nullptr);
+    }
+    // Ctrl-Z: forwarded, then the stub stops itself; SIGCONT resumes both (README: Terminal).
+    // A stub started with SIGTSTP ignored has no job control above it and keeps it ignored.
+    struct sigaction tstp {};
+    if (sigaction(SIGTSTP, nullptr, &tstp) == 0 && tstp.sa_handler != SIG_IGN) {
+        sigaction(SIGTSTP, &action, nullptr);
+        sigaction(SIGCONT, &action, nullptr);
+    }
+}
+
+// `2>&1`, `>f 2>f`: stdout and stderr are one file, so the command may as well write both
+// into one pipe, which keeps their order. Two streams over the channel cannot keep it.
+bool stdout_is_stderr() {
+    struct stat out {};
+    struct stat err {};
+    return fstat(1, &out) == 0 && fstat(2, &err) == 0 && out.st_dev == err.st_dev && out.st_ino == err.st_ino;
+}
+
+// The env requests and exec string for this invocation (README: How a command runs); nullopt (after the error
+// line) when the quoted argv exceeds the limit both sides accept.
+std::optional<WireRequest> build_wire_request(const ClientRequest &request, const std::string &relative_cwd, bool tty) {
+    WireRequest wire;
+    wire.tty = tty;
+    for (const auto &name : client_env_names(*request.command)) {
+        if (const char *value = std::getenv(name.c_str()); value != nullptr) {
+            wire.env.emplace_back(name, value);
+        }
+    }
+    if (!relative_cwd.empty()) {
+        wire.env.emplace_back(wire::kCwdName, relative_cwd);
+    }
+    // Carried in the request, so a reuse master holding our fds just passes it on.
+    if (!tty && stdout_is_stderr()) {
+        wire.env.emplace_back(wire::kMergeStderrName, "1");
+    }
+    std::vector<std::string> argv{request.command->name};
+    argv.insert(argv.end(), request.args.begin(), request.args.end());
+    std::string exec = quote_argv(argv);
+    if (exec.size() > kMaxExecBytes) {
+        spdlog::error("argument list too long: {} bytes quoted (limit {} bytes)", exec.size(), kMaxExecBytes);
+        return std::nullopt;
+    }
+    // One SSH packet cannot carry a long link line: the head goes ahead as numbered-by-order
+    // env requests, the exec request carries the tail.
+    std::size_t offset = 0;
+    while (exec.size() - offset > kArgvPartBytes) {
+        wire.env.emplace_back(kArgvPartName, exec.substr(offset, kArgvPartBytes));
+        offset += kArgvPartBytes;
+    }
+    wire.exec = exec.substr(offset);
+    return wire;
+}
+
+int report(const RunOutcome &outcome) {
+    if (!outcome.error.empty()) {
+        spdlog::error("{}", outcome.error);
+    }
+    return outcome.code;
+}
+
+}  // namespace
+
+int run_remote(const ClientRequest &request) {
+    std::string relative_cwd;
+    try {
+        char cwd[4096];
+        if (getcwd(cwd, sizeof cwd) == nullptr) {
+            spdlog::error("cannot determine the working directory: {}", strerror(errno));
+            return exit_code::kUsage;
+        }
+        relative_cwd = relative_workdir(request.config->base_directory, cwd);
+    } catch (const WorkdirError &error) {
+        spdlog::error("{}", error.what());
+        return exit_code::kUsage;
+    }
+    // A PTY merges stderr into stdout and rewrites line endings: only invisible when all three
+    // streams are the terminal. `stub cmd | grep` or `stub cmd 2>log` stay raw, as local.
+    bool tty = request.tty == TtyMode::Always || (request.tty == TtyMode::Auto && isatty(0) && isatty(1) && isatty(2));
+    auto wire = build_wire_request(request, relative_cwd, tty);
+    if (!wire.has_value()) {
+        return exit_code::kUsage;
+    }
+    install_signal_handlers();
+
+    ConnectTarget target;
+    target.port = request.section->port;
+    target.server_name = request.section->name;
+    target.key_directory = request.key_directory;
+    target.timeout_ms = request.config->connect_timeout_ms;
+
+    // Through the container's reuse master when there is one. Not with a terminal on stdin:
+    // the master, outside the terminal's job control, would read it even from a background job.
+    std::optional<ReuseEndpoint> endpoint;
+    if (request.config->connection_reuse_ms > 0 && !tty && !isatty(0)) {
+        endpoint = reuse_endpoint(master_identity(target, request.config->connection_reuse_ms));
+    }
+    if (endpoint.has_value()) {
+        MasterRun run = run_via_master(*endpoint, *wire, g_signal_pipe[0]);
+        if (run.state == MasterState::Served) {
+            return report(run.outcome);
+        }
+        if (run.state == MasterState::Missing) {
+            start_reuse_master(*endpoint, target, request.config->connection_reuse_ms);
+        }
+    }
+
+    OwnedSession session;
+    try {
+        ConnectTarget own = target;
+        own.interrupt_fd = g_signal_pipe[0];
+        session.reset(connect_authenticated(own));
+    } catch (const ConnectError &error) {
+        if (error.signal != 0) {
+            return exit_code::kSignalBase + error.signal;
+        }
+        spdlog::error("{}", error.message);
+        return exit_code::kConnection;
+    }
+    RunIo io;
+    io.control = g_signal_pipe[0];
+    RunOutcome outcome = run_on_session(session.get(), *wire, io, request.section->name);
+    session.reset();  // the connection ends before the outcome is reported
+    return report(outcome);
+}
+
+int check_servers(const Config &config, const std::string &key_directory) {
+    bool all_ok = true;
+    for (const auto &server : config.servers) {
+        ConnectTarget target;
+        target.port = server.port;
+        target.server_name = server.name;
+        target.key_directory = key_directory;
+        target.timeout_ms = 0;  // one attempt: --check reports the state now
+        std::string state = "ok";
+        try {
+            OwnedSession session(connect_authenticated(target));
+        } catch (const ConnectError &error) {
+            state = "FAILED: " + error.message;
+            all_ok = false;
+        }
+        std::cout << "server " << server.name << " 127.0.0.1:" << server.port << " " << state << "\n";
+        for (const auto &command : server.commands) {
+            std::cout << "  " << command.name << (state == "ok" ? "" : " (unreachable)") << "\n";
+        }
+    }
+    return all_ok ? 0 : exit_code::kConnection;
+}
+
+}  // namespace k8psh

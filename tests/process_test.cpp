@@ -1,0 +1,138 @@
+// Real commands through spawn_command: exit codes as a shell gives them, the command's own
+// process group, and the merged stdout/stderr pipe. No mocks: these are the server's spawns.
+#include "process.h"
+
+#include "temp_dir.h"
+
+#include <cerrno>
+#include <csignal>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <unistd.h>
+
+namespace k8psh {
+namespace {
+
+SpawnRequest shell(const std::string &script) {
+    SpawnRequest request;
+    request.argv = {"/bin/sh", "-c", script};
+    request.env = {{"PATH", "/usr/bin:/bin"}};
+    return request;
+}
+
+// Everything the command writes to `fd` until it closes it (the fd is non-blocking).
+std::string read_to_end(int fd) {
+    std::string text;
+    for (;;) {
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, -1) < 0 && errno != EINTR) {
+            return text;
+        }
+        char buffer[4096];
+        ssize_t n = read(fd, buffer, sizeof buffer);
+        if (n == 0) {
+            return text;
+        }
+        if (n > 0) {
+            text.append(buffer, static_cast<std::size_t>(n));
+        } else if (errno != EAGAIN && errno != EINTR) {
+            return text;
+        }
+    }
+}
+
+// Runs the request to its end; returns the shell-style exit code.
+int run(const SpawnRequest &request) {
+    Child child;
+    SpawnFailure failure;
+    if (!spawn_command(request, child, failure)) {
+        return failure.exit_code;
+    }
+    // The pidfd turns readable when the command exits (these commands write nothing, so no pipe
+    // fills); the descriptors close after the reap, which also closes the pidfd.
+    int status = 0;
+    while (!try_reap(child, status)) {
+        pollfd p{child.pidfd, POLLIN, 0};
+        poll(&p, 1, -1);
+    }
+    close_child_fds(child);
+    return exit_code_of(status);
+}
+
+TEST(Process, ExitCodePassesThrough) {
+    EXPECT_EQ(run(shell("exit 0")), 0);
+    EXPECT_EQ(run(shell("exit 3")), 3);
+}
+
+TEST(Process, KilledBySignalIs128PlusN) {
+    EXPECT_EQ(run(shell("kill -KILL $$")), 128 + SIGKILL);
+    EXPECT_EQ(run(shell("kill -TERM $$")), 128 + SIGTERM);
+}
+
+// The exit code a command that cannot start reports (-1 if it started after all).
+int start_failure_code(const std::string &executable) {
+    SpawnRequest request;
+    request.argv = {executable};
+    Child child;
+    SpawnFailure failure;
+    if (spawn_command(request, child, failure)) {
+        reap(child);
+        close_child_fds(child);
+        return -1;
+    }
+    return failure.exit_code;
+}
+
+TEST(Process, MissingExecutableIs127) {
+    EXPECT_EQ(start_failure_code("/nonexistent/k8psh-test-command"), 127);
+}
+
+TEST(Process, NonExecutableFileIs126) {
+    test::TempDir dir;
+    test::write_file(dir / "script", "#!/bin/sh\nexit 0\n");
+    chmod((dir / "script").c_str(), 0644);
+    EXPECT_EQ(start_failure_code(dir / "script"), 126);
+}
+
+TEST(Process, CommandLeadsItsOwnProcessGroupAndGetsTheGroupSignal) {
+    // `cat` waits on stdin, which stays open: the command is surely running when checked.
+    SpawnRequest request;
+    request.argv = {"/bin/cat"};
+    Child child;
+    SpawnFailure failure;
+    ASSERT_TRUE(spawn_command(request, child, failure));
+    EXPECT_EQ(getpgid(child.pid), child.pid);
+    EXPECT_NE(getpgid(child.pid), getpgrp());
+    signal_group(child, SIGTERM);
+    reap(child);
+    close_child_fds(child);
+}
+
+TEST(Process, WorkingDirectoryIsApplied) {
+    test::TempDir dir;
+    SpawnRequest request = shell("pwd");
+    request.directory = dir.path();
+    Child child;
+    SpawnFailure failure;
+    ASSERT_TRUE(spawn_command(request, child, failure));
+    std::string out = read_to_end(child.stdout_fd);
+    reap(child);
+    close_child_fds(child);
+    EXPECT_EQ(out, dir.path() + "\n");
+}
+
+TEST(Process, MergedStderrKeepsTheCommandsOrder) {
+    SpawnRequest request = shell("echo one; echo two >&2; echo three");
+    request.merge_stderr = true;
+    Child child;
+    SpawnFailure failure;
+    ASSERT_TRUE(spawn_command(request, child, failure));
+    EXPECT_EQ(child.stderr_fd, -1);
+    std::string out = read_to_end(child.stdout_fd);
+    reap(child);
+    close_child_fds(child);
+    EXPECT_EQ(out, "one\ntwo\nthree\n");
+}
+
+}  // namespace
+}  // namespace k8psh
