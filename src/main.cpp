@@ -35,7 +35,7 @@ int run_command(const std::optional<std::string> &config_option, const std::opti
                 const std::vector<std::string> &command, TtyMode tty, const char *argv0) {
     Config config;
     try {
-        config = load_config(resolve_config_path(config_option));
+        config = load_config(resolve_config_path(config_option), command[0]);
     } catch (const ConfigError &error) {
         spdlog::error("{}", error.what());
         return exit_code::kUsage;

@@ -640,5 +640,60 @@ TEST_F(ConfigLoad, ErrorsNameTheFile) {
         << twice.warnings[0];
 }
 
+// --- a stub's load: its own command only ---
+
+// Other commands' lines, with quotes that span lines, doubled quotes, escaped quotes and `#`
+// inside quotes: skipped to the right place, so the asked-for command comes out exactly as the
+// full parse gives it, with its line number.
+TEST(ConfigOnlyCommand, SkipsOtherLinesToTheSameResult) {
+    const std::string text =
+        "connectTimeoutMs = 250\n"
+        "[ a:7100 ] A=1\n"
+        "  other 'it''s # not a comment\n still quoted' x\n"
+        "  other2 \"a \\\" b\n # inside\" \"\"\"\" # a real comment 'x\n"
+        "[ b:7200 ]\n"
+        "  mine B=2 ?C=3 real-mine \"two words\" 'lit ${HOME}' # trailing\n"
+        "  after x\n";
+    const Config full = parse(text);
+    const Config only = parse_config(text, "test.conf", fake_env({}), "mine");
+    EXPECT_EQ(only.connect_timeout_ms, 250);
+    ASSERT_EQ(only.servers.size(), 1u);  // a section without the command is dropped
+    EXPECT_EQ(only.servers[0].name, "b");
+    EXPECT_EQ(only.servers[0].port, 7200);
+    ASSERT_EQ(only.servers[0].commands.size(), 1u);
+    const ServerSection *full_section = nullptr;
+    const Command *expected = full.find_command("mine", &full_section);
+    ASSERT_NE(expected, nullptr);
+    const Command &got = only.servers[0].commands[0];
+    EXPECT_EQ(got.line, 8);  // two quoted pieces above span a line each
+    EXPECT_EQ(got.line, expected->line);
+    EXPECT_EQ(got.argv, expected->argv);
+    EXPECT_EQ(got.env.size(), expected->env.size());
+    EXPECT_EQ(only.find_command("other", nullptr), nullptr);
+    EXPECT_EQ(only.find_command("after", nullptr), nullptr);
+}
+
+TEST(ConfigOnlyCommand, TheLaterDefinitionStillWins) {
+    const Config only = parse_config("[a]\nx first\ny\n[b]\nx second\n", "test.conf", fake_env({}), "x");
+    const ServerSection *section = nullptr;
+    const Command *command = only.find_command("x", &section);
+    ASSERT_NE(command, nullptr);
+    EXPECT_EQ(command->argv, std::vector<std::string>{"second"});
+    EXPECT_EQ(section->name, "b");
+}
+
+// Settings and section lines are still checked; an unterminated quote in a skipped line is still
+// an error (the rest of the file cannot be read past it). A bad escape in another command's
+// line is left to k8pshd and --check, which read everything.
+TEST(ConfigOnlyCommand, WhatIsStillChecked) {
+    const auto only = [](std::string_view text) { return parse_config(text, "test.conf", fake_env({}), "x"); };
+    EXPECT_THROW(only("bogusKey = 1\n[a]\nx\n"), ConfigError);
+    EXPECT_THROW(only("[a:99999]\nx\n"), ConfigError);
+    EXPECT_THROW(only("[a]\ny 'open\nx\n"), ConfigError);
+    EXPECT_THROW(only("[a]\nx \"\\q\"\n"), ConfigError);  // the asked-for command: fully read
+    EXPECT_NO_THROW(only("[a]\ny \"\\q\"\nx\n"));
+    EXPECT_THROW(parse("[a]\ny \"\\q\"\nx\n"), ConfigError);
+}
+
 }  // namespace
 }  // namespace k8psh

@@ -53,7 +53,7 @@ std::string expand_variables(std::string_view text, const EnvLookup &lookup) {
     }
 }
 
-Config load_config(const std::string &path) {
+Config load_config(const std::string &path, std::string_view only_command) {
     std::error_code error;
     if (std::filesystem::is_directory(path, error)) {
         throw ConfigError(path, 0, 0, std::string("cannot read: ") + std::strerror(EISDIR));
@@ -67,7 +67,7 @@ Config load_config(const std::string &path) {
     if (file.bad()) {
         throw ConfigError(path, 0, 0, std::string("cannot read: ") + std::strerror(errno));
     }
-    Config config = parse_config(text.str(), path, process_env());
+    Config config = parse_config(text.str(), path, process_env(), only_command);
 
     // Relative to the config file's directory, like upstream. Symlinks are resolved (upstream
     // used realpath) so the base compares equal to a getcwd() below it.

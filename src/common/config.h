@@ -74,13 +74,17 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string &)>
 std::string expand_variables(std::string_view text, const EnvLookup &lookup);
 
 // Parses configuration text; pure (no I/O). `path` only names the file in errors.
-// Throws ConfigError.
-Config parse_config(std::string_view text, const std::string &path, const EnvLookup &env);
+// Throws ConfigError. With `only_command`, the lines of other commands are skipped without
+// being decoded (what a stub needs: its command and server; settings and section lines are
+// still read and checked, and so is the whole file by k8pshd and --check): sections without
+// that command are dropped and warnings are incomplete.
+Config parse_config(std::string_view text, const std::string &path, const EnvLookup &env,
+                    std::string_view only_command = {});
 
 // Reads and parses a file, then makes base_directory absolute and a relative key_directory
 // relative to the config file's directory. Throws ConfigError ("FILE: cannot read: reason") for missing/unreadable
-// files.
-Config load_config(const std::string &path);
+// files. `only_command` as for parse_config.
+Config load_config(const std::string &path, std::string_view only_command = {});
 
 // The real process environment as an EnvLookup.
 EnvLookup process_env();
