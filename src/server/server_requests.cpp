@@ -2,10 +2,9 @@
 
 #include "argv_quoting.h"
 #include "log.h"
+#include "openssh_format.h"
 #include "signals.h"
 #include "workdir.h"
-
-#include <sodium.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -21,8 +20,8 @@ int Session::on_auth_pubkey(ssh_key key, char state) {
     bool match = false;
     if (ssh_pki_export_pubkey_base64(key, &offered) == SSH_OK) {
         const auto &allowed = context_.client_key_blob;
-        std::size_t length = strlen(offered);
-        match = length == allowed.size() && sodium_memcmp(offered, allowed.data(), length) == 0;
+        match =
+            same_key_base64(offered, std::string_view(reinterpret_cast<const char *>(allowed.data()), allowed.size()));
         ssh_string_free_char(offered);
     }
     // OpenSSH first asks whether the key would do (state NONE, answered "it would" and nothing
