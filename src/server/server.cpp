@@ -28,6 +28,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <malloc.h>
+#include <memory>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/eventfd.h>
@@ -53,6 +54,11 @@ bool write_pidfile(const std::string &path) {
         return false;
     }
 }
+
+// Frees an accepted session that never reached a session thread (accept_one).
+struct SessionFree {
+    void operator()(ssh_session session) const { ssh_free(session); }
+};
 
 std::string host_name() {
     char buffer[256] = {0};
@@ -174,33 +180,34 @@ int Server::open_listener(const std::string &key_directory) {
 }
 
 void Server::accept_one() {
-    ssh_session session = ssh_new();
+    // Freed on every path that does not hand it to a session thread. Only freed: before the key
+    // exchange there is nobody to say goodbye to (ssh_disconnect would send a packet).
+    std::unique_ptr<ssh_session_struct, SessionFree> session(ssh_new());
     if (session == nullptr) {
         spdlog::warn("cannot accept a connection: out of memory");
         return;
     }
-    if (ssh_bind_accept(listener_.bind, session) != SSH_OK) {
+    if (ssh_bind_accept(listener_.bind, session.get()) != SSH_OK) {
         K8PSH_DEBUG_LOG("server", "accept failed: {}", ssh_get_error(listener_.bind));
-        ssh_free(session);
         return;
     }
-    const int fd = ssh_get_fd(session);
+    const int fd = ssh_get_fd(session.get());
     fcntl(fd, F_SETFD, FD_CLOEXEC);
     std::uint64_t ticket = startups_->admit(fd);
     if (ticket == 0) {
         spdlog::warn("cannot watch a new connection, closing it: {}", strerror(errno));
-        ssh_free(session);
         return;
     }
     ++active_;
     try {
-        start_session_thread(session, ticket);
+        start_session_thread(session.get(), ticket);
+        session.release();  // the thread's Session owns it now
     } catch (const std::system_error &error) {
         // Out of threads (the process limit, memory): only this connection is lost. An uncaught
         // exception here would end every running command with the server.
         spdlog::warn("cannot start a thread for a connection, closing it: {}", error.what());
         startups_->release(ticket);
-        ssh_free(session);
+        session.reset();
         --active_;
     }
 }
