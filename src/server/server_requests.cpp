@@ -63,12 +63,7 @@ int Session::on_env(const char *name, const char *value) {
         return SSH_ERROR;
     }
     if (strcmp(name, kArgvPartName) == 0) {
-        std::size_t length = strlen(value);
-        if (argv_parts_.size() + length > kMaxExecBytes) {
-            argv_too_long_ = true;
-        } else {
-            argv_parts_.append(value, length);
-        }
+        exec_parts_.add_part(value);
         return SSH_OK;
     }
     // Everything is remembered; only what the command's rules name is ever used.
@@ -81,10 +76,7 @@ int Session::on_exec(const char *command) {
         return SSH_ERROR;
     }
     begin_command();
-    argv_parts_.append(command);
-    start_command(argv_parts_);
-    argv_parts_.clear();
-    argv_parts_.shrink_to_fit();
+    start_command(exec_parts_.finish(command));
     return SSH_OK;
 }
 
@@ -133,7 +125,7 @@ void Session::refuse(int code, const std::string &message) {
 }
 
 void Session::start_command(const std::string &exec_string) {
-    if (argv_too_long_) {
+    if (exec_parts_.too_long()) {
         refuse(exit_code::kUsage, "argument list too long (limit " + std::to_string(kMaxExecBytes) + " bytes)");
         return;
     }
