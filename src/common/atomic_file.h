@@ -1,6 +1,7 @@
 #pragma once
 // Files that appear whole or not at all: written to a temporary beside the target, synced,
-// then renamed over it. Shared by the key directory and `--install`.
+// then renamed over it. Shared by the key directory and `--install`; symlinks the same way
+// (replace_symlink) for the stubs and install's `k8psh` link.
 #include "sys.h"
 
 #include <optional>
