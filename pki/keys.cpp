@@ -86,7 +86,13 @@ bool public_key_matches(const std::string &path, const std::array<unsigned char,
 
 bool known_hosts_trusts(const std::string &path, const std::array<unsigned char, 32> &host_key) {
     std::string text;
-    return read_key_file(path, text) && text.find(ed25519_public_base64(host_key)) != std::string::npos;
+    if (!read_key_file(path, text)) {
+        return false;
+    }
+    // Parsed as the client reads it, so "complete" means the client will trust this host key.
+    const std::string expected = ed25519_public_base64(host_key);
+    const auto trusted = known_hosts_ed25519_keys(text);
+    return std::find(trusted.begin(), trusted.end(), expected) != trusted.end();
 }
 
 // Complete means all five files exist and belong together; a directory left mixed by an

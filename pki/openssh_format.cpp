@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <sodium.h>
+#include <sstream>
 #include <stdexcept>
 
 namespace k8psh {
@@ -301,6 +302,26 @@ std::optional<std::array<unsigned char, 32>> parse_openssh_public_key(std::strin
         return std::nullopt;
     }
     return public_key;
+}
+
+std::vector<std::string> known_hosts_ed25519_keys(std::string_view text) {
+    std::istringstream lines{std::string(text)};
+    std::vector<std::string> keys;
+    std::string line;
+    while (std::getline(lines, line)) {
+        std::istringstream words(line);
+        std::string hosts;
+        std::string type;
+        std::string key;
+        if (words >> hosts >> type >> key && hosts[0] != '#' && type == kKeyType) {
+            keys.push_back(key);
+        }
+    }
+    return keys;
+}
+
+bool same_key_base64(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace k8psh

@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace k8psh {
 
@@ -73,5 +74,13 @@ std::optional<ParsedPrivateKey> parse_openssh_private_key(std::string_view text)
 
 // Reads "ssh-ed25519 BASE64 [comment]" (a .pub file or the key part of a known_hosts line).
 std::optional<std::array<unsigned char, 32>> parse_openssh_public_key(std::string_view line);
+
+// The ed25519 keys a known_hosts text trusts, as their base64 field. Host patterns are ignored
+// (the file is the pod's own and names `*`); comment lines and other key types are skipped.
+std::vector<std::string> known_hosts_ed25519_keys(std::string_view text);
+
+// Whether two base64 key fields are the same key. Constant time for equal lengths: how long the
+// comparison takes must not tell a client how much of the allowed key it guessed.
+bool same_key_base64(std::string_view a, std::string_view b);
 
 }  // namespace k8psh

@@ -132,29 +132,29 @@ TEST(EnvRules, ClientEnvNames) {
 TEST(EnvTemplates, Expansion) {
     const EnvLookup vars =
         lookup_in({{"A", "va"}, {"B", "vb"}, {"EMPTY", ""}, {"ProgramFiles(x86)", "pf"}, {"a.b-c", "dots"}});
-    EXPECT_EQ(expand_template("", vars), "");
-    EXPECT_EQ(expand_template("plain $A", vars), "plain $A");
-    EXPECT_EQ(expand_template("${A}${B}", vars), "vavb");
-    EXPECT_EQ(expand_template("<${A}>", vars), "<va>");
-    EXPECT_EQ(expand_template("${UNSET}", vars), "");
-    EXPECT_EQ(expand_template("${UNSET:-d e}", vars), "d e");
-    EXPECT_EQ(expand_template("${UNSET:-}", vars), "");
-    EXPECT_EQ(expand_template("${EMPTY:-d}", vars), "");
-    EXPECT_EQ(expand_template("${A:-d}", vars), "va");
-    EXPECT_EQ(expand_template("${UNSET:-${A}}", vars), "${A}");  // a default is not expanded again
-    EXPECT_EQ(expand_template("${ProgramFiles(x86)}", vars), "pf");
-    EXPECT_EQ(expand_template("${a.b-c}", vars), "dots");
+    EXPECT_EQ(expand_variables("", vars), "");
+    EXPECT_EQ(expand_variables("plain $A", vars), "plain $A");
+    EXPECT_EQ(expand_variables("${A}${B}", vars), "vavb");
+    EXPECT_EQ(expand_variables("<${A}>", vars), "<va>");
+    EXPECT_EQ(expand_variables("${UNSET}", vars), "");
+    EXPECT_EQ(expand_variables("${UNSET:-d e}", vars), "d e");
+    EXPECT_EQ(expand_variables("${UNSET:-}", vars), "");
+    EXPECT_EQ(expand_variables("${EMPTY:-d}", vars), "");
+    EXPECT_EQ(expand_variables("${A:-d}", vars), "va");
+    EXPECT_EQ(expand_variables("${UNSET:-${A}}", vars), "${A}");  // a default is not expanded again
+    EXPECT_EQ(expand_variables("${ProgramFiles(x86)}", vars), "pf");
+    EXPECT_EQ(expand_variables("${a.b-c}", vars), "dots");
 }
 
 TEST(EnvTemplates, NonReferencesStayLiteral) {
     const EnvLookup vars = lookup_in({{"A", "va"}});
-    EXPECT_EQ(expand_template("${A", vars), "${A");
-    EXPECT_EQ(expand_template("${A:x}${A}", vars), "${A:x}va");
-    EXPECT_EQ(expand_template("${A:-open", vars), "${A:-open");
-    EXPECT_EQ(expand_template("${A/x}", vars), "${A/x}");
-    EXPECT_EQ(expand_template("${${A}}", vars), "${va}");
-    EXPECT_EQ(expand_template("$", vars), "$");
-    EXPECT_EQ(expand_template("${", vars), "${");
+    EXPECT_EQ(expand_variables("${A", vars), "${A");
+    EXPECT_EQ(expand_variables("${A:x}${A}", vars), "${A:x}va");
+    EXPECT_EQ(expand_variables("${A:-open", vars), "${A:-open");
+    EXPECT_EQ(expand_variables("${A/x}", vars), "${A/x}");
+    EXPECT_EQ(expand_variables("${${A}}", vars), "${va}");
+    EXPECT_EQ(expand_variables("$", vars), "$");
+    EXPECT_EQ(expand_variables("${", vars), "${");
 }
 
 }  // namespace

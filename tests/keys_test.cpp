@@ -3,10 +3,12 @@
 #include "temp_dir.h"
 
 #include <cstdio>
+#include <string>
 #include <gtest/gtest.h>
 #include <libssh/libssh.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 namespace k8psh {
 namespace {
@@ -111,6 +113,22 @@ TEST(KeysFormat, PublicKeyAndKnownHostsLines) {
     EXPECT_EQ(pub.substr(pub.size() - 12), " k8psh-host\n");
     EXPECT_EQ(parse_openssh_public_key(pub), pair.public_key);
     EXPECT_EQ(known_hosts_line(pair.public_key), "* " + key_fields(pub) + "\n");
+}
+
+TEST(KeysFormat, KnownHostsKeysSkipCommentsAndOtherTypes) {
+    const auto ours = ed25519_public_base64(generate_ed25519().public_key);
+    const auto other = ed25519_public_base64(generate_ed25519().public_key);
+    const std::string text = "# * ssh-ed25519 " + other + "\n" + "* ssh-rsa AAAAB3NzaC1yc2E\n" + "\n" +
+                             "  host ssh-ed25519 " + ours + " comment\n" + "*  ssh-ed25519\n" + "* ssh-ed25519 " +
+                             other;
+    EXPECT_EQ(known_hosts_ed25519_keys(text), (std::vector<std::string>{ours, other}));
+}
+
+TEST(KeysFormat, SameKeyBase64ComparesWholeFields) {
+    EXPECT_TRUE(same_key_base64("AAAA", "AAAA"));
+    EXPECT_FALSE(same_key_base64("AAAA", "AAAB"));
+    EXPECT_FALSE(same_key_base64("AAAA", "AAAAA"));
+    EXPECT_TRUE(same_key_base64("", ""));
 }
 
 TEST(KeysFormat, ParserRejectsDamagedKeys) {

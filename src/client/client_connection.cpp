@@ -3,9 +3,8 @@
 #include "crypto_init.h"
 #include "keys.h"
 #include "log.h"
+#include "openssh_format.h"
 #include "sys.h"
-
-#include <sodium.h>
 
 #include <cerrno>
 #include <chrono>
@@ -21,25 +20,15 @@
 namespace k8psh {
 namespace {
 
-// The ed25519 keys a known_hosts file trusts, as base64 (host patterns are ignored: the file
-// is the pod's own and names `*`).
+// The ed25519 keys the known_hosts file trusts (openssh_format.h parses it).
 std::vector<std::string> trusted_host_keys(const std::string &path) {
     std::ifstream file(path);
     if (!file) {
         throw ConnectError{path + ": cannot read known_hosts: " + strerror(errno)};
     }
-    std::vector<std::string> keys;
-    std::string line;
-    while (std::getline(file, line)) {
-        std::istringstream words(line);
-        std::string hosts;
-        std::string type;
-        std::string key;
-        if (words >> hosts >> type >> key && hosts[0] != '#' && type == "ssh-ed25519") {
-            keys.push_back(key);
-        }
-    }
-    return keys;
+    std::ostringstream text;
+    text << file.rdbuf();
+    return known_hosts_ed25519_keys(text.str());
 }
 
 void verify_host_key(ssh_session session, const ConnectTarget &target) {
@@ -53,9 +42,8 @@ void verify_host_key(ssh_session session, const ConnectTarget &target) {
     }
     bool match = false;
     if (offered != nullptr) {
-        std::size_t length = strlen(offered);
         for (const auto &candidate : trusted) {
-            match = match || (candidate.size() == length && sodium_memcmp(candidate.data(), offered, length) == 0);
+            match = match || same_key_base64(candidate, offered);
         }
         ssh_string_free_char(offered);
     }

@@ -92,6 +92,19 @@ void AtomicFile::commit() {
     committed_ = true;
 }
 
+bool replace_symlink(const std::string &target, const std::string &link) {
+    // The pid keeps two processes replacing the same link from sharing a temporary.
+    const std::string temporary = link + ".k8psh-tmp." + std::to_string(getpid());
+    unlink(temporary.c_str());
+    if (symlink(target.c_str(), temporary.c_str()) != 0 || rename(temporary.c_str(), link.c_str()) != 0) {
+        const int error = errno;
+        unlink(temporary.c_str());
+        errno = error;
+        return false;
+    }
+    return true;
+}
+
 void sync_directory(const std::string &dir) {
     const UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (fd.get() >= 0) {

@@ -1,6 +1,7 @@
 #pragma once
 // Files that appear whole or not at all: written to a temporary beside the target, synced,
-// then renamed over it. Shared by the key directory and `--install`.
+// then renamed over it. Shared by the key directory and `--install`; symlinks the same way
+// (replace_symlink) for the stubs and install's `k8psh` link.
 #include "sys.h"
 
 #include <optional>
@@ -39,6 +40,11 @@ private:
     int fd_ = -1;
     bool committed_ = false;
 };
+
+// Points `link` at `target` in one step (a symlink under a temporary name, renamed over `link`):
+// the link is never missing or half-made, and an existing file or link there is replaced. False
+// with errno set on failure, the temporary removed; the caller words the error.
+bool replace_symlink(const std::string &target, const std::string &link);
 
 // Makes renames inside `dir` durable; best effort (a failure only weakens crash safety).
 void sync_directory(const std::string &dir);

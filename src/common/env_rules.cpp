@@ -38,13 +38,13 @@ EnvList build_command_env(const Command &command, const EnvMap &client, const En
     for (const EnvEntry &entry : command.env) {
         std::optional<std::string> value;
         if (entry.rule == EnvRule::Server) {
-            value = entry.value.empty() ? server(entry.name) : expand_template(entry.value, lookup);
+            value = entry.value.empty() ? server(entry.name) : expand_variables(entry.value, lookup);
         } else if (auto sent = client.find(entry.name); sent != client.end()) {
             value = sent->second;  // the client's value is used as sent, never expanded
         } else if (entry.value.empty() && entry.rule == EnvRule::ClientDefaultOrServer) {
             value = lookup(entry.name);
         } else {
-            value = expand_template(entry.value, lookup);  // NAME= with no default: set but empty
+            value = expand_variables(entry.value, lookup);  // NAME= with no default: set but empty
         }
         built[entry.name] = std::move(value);
     }
@@ -59,10 +59,6 @@ EnvList build_command_env(const Command &command, const EnvMap &client, const En
         }
     }
     return env;
-}
-
-std::string expand_template(const std::string &text, const EnvLookup &lookup) {
-    return expand_variables(text, lookup);
 }
 
 }  // namespace k8psh

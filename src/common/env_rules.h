@@ -24,7 +24,4 @@ std::vector<std::string> client_env_names(const Command &command);
 // `server` is the server's own environment.
 EnvList build_command_env(const Command &command, const EnvMap &client, const EnvLookup &server);
 
-// Expands `${NAME}` and `${NAME:-default}` in a per-request template.
-std::string expand_template(const std::string &text, const EnvLookup &lookup);
-
 }  // namespace k8psh

@@ -80,6 +80,7 @@ void init(std::string_view face) {
         }
     }
     if (!g_components.empty()) {
+        spdlog::set_level(spdlog::level::debug);
         // Debug output gets timestamps: ordering across client and server matters there.
         logger->set_pattern("%H:%M:%S.%f " + std::string(face) + "[%P]: %v");
     }

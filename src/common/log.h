@@ -16,10 +16,11 @@ bool debug_enabled(std::string_view component);
 
 }  // namespace k8psh::log
 
-// Debug lines cost nothing unless their component is enabled.
-#define K8PSH_DEBUG_LOG(component, ...)                   \
-    do {                                                  \
-        if (::k8psh::log::debug_enabled(component)) {     \
-            spdlog::info("[" component "] " __VA_ARGS__); \
-        }                                                 \
+// Debug lines cost nothing unless their component is enabled. Logged at debug level, which
+// init() opens only when K8PSH_DEBUG names a component.
+#define K8PSH_DEBUG_LOG(component, ...)                    \
+    do {                                                   \
+        if (::k8psh::log::debug_enabled(component)) {      \
+            spdlog::debug("[" component "] " __VA_ARGS__); \
+        }                                                  \
     } while (0)

@@ -66,10 +66,15 @@ int UniqueFd::release() {
 }
 
 void UniqueFd::reset(int fd) {
-    if (fd_ >= 0) {
-        close(fd_);
-    }
+    close_fd(fd_);
     fd_ = fd;
+}
+
+void close_fd(int &fd) {
+    if (fd >= 0) {
+        close(fd);
+        fd = -1;
+    }
 }
 
 bool write_all(int fd, const char *data, std::size_t size) {

@@ -41,6 +41,10 @@ private:
     int fd_ = -1;
 };
 
+// Closes `fd` when it is open and marks it closed (-1), for descriptors kept in plain structs
+// that other code reads as ints (a Child's pipes).
+void close_fd(int &fd);
+
 // Writes all of `data`, also on a non-blocking fd (waits in poll until it is writable again).
 // False on any other error; errno says which.
 bool write_all(int fd, const char *data, std::size_t size);

@@ -56,10 +56,7 @@ void install(const std::string &self, const std::string &destination, const KeyD
     std::string client = dir + "/k8psh";
     if (destination != client) {
         std::string target = destination.substr(destination.find_last_of('/') + 1);
-        std::string temporary = client + ".tmp";
-        unlink(temporary.c_str());
-        if (symlink(target.c_str(), temporary.c_str()) != 0 || rename(temporary.c_str(), client.c_str()) != 0) {
-            unlink(temporary.c_str());
+        if (!replace_symlink(target, client)) {
             throw std::runtime_error(client + ": cannot create link: " + strerror(errno));
         }
     }

@@ -1,6 +1,7 @@
 #include "process.h"
 
 #include "executable_lookup.h"
+#include "sys.h"
 
 #include <cerrno>
 #include <csignal>
@@ -29,13 +30,6 @@ void forget_child(pid_t pid) {
     }
     // An orphan that exited behind this command's zombie was left for now: take it.
     reap_orphans();
-}
-
-void close_fd(int &fd) {
-    if (fd >= 0) {
-        close(fd);
-        fd = -1;
-    }
 }
 
 // Owns the spawn attributes so every exit path releases them.

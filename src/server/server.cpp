@@ -28,6 +28,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <malloc.h>
+#include <memory>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/eventfd.h>
@@ -53,6 +54,11 @@ bool write_pidfile(const std::string &path) {
         return false;
     }
 }
+
+// Frees an accepted session that never reached a session thread (accept_one).
+struct SessionFree {
+    void operator()(ssh_session session) const { ssh_free(session); }
+};
 
 std::string host_name() {
     char buffer[256] = {0};
@@ -111,13 +117,6 @@ class Server {
 public:
     Server(const ServerOptions &options, const Config &config, const ServerSection &section)
         : options_(options), config_(config), section_(section) {}
-    ~Server() {
-        for (int fd : {shutdown_pipe_[0], shutdown_pipe_[1], ended_fd_, signal_fd_}) {
-            if (fd >= 0) {
-                close(fd);
-            }
-        }
-    }
     Server(const Server &) = delete;
     Server &operator=(const Server &) = delete;
 
@@ -137,15 +136,17 @@ private:
     const ServerSection &section_;
     Listener listener_;
     ServerContext context_;
-    int shutdown_pipe_[2] = {-1, -1};
-    int ended_fd_ = -1;  // eventfd: a session thread finished
-    int signal_fd_ = -1;
     std::optional<StartupSlots> startups_;
     std::optional<CommandSlots> command_slots_;
     std::atomic<long> active_{0};   // accepted connections
     std::atomic<int> commands_{0};  // of them, those that requested a command (ServerContext)
     std::atomic<long> started_{0};  // commands started, for -m
     std::atomic<Clock::rep> last_command_end_{Clock::now().time_since_epoch().count()};
+    // Declared last so they close first, before the slots and the context that name them.
+    UniqueFd shutdown_read_;  // the sessions' shutdown_fd: readable once shut_down writes
+    UniqueFd shutdown_write_;
+    UniqueFd ended_fd_;  // eventfd: a session thread finished
+    UniqueFd signal_fd_;
 };
 
 int Server::open_listener(const std::string &key_directory) {
@@ -179,33 +180,34 @@ int Server::open_listener(const std::string &key_directory) {
 }
 
 void Server::accept_one() {
-    ssh_session session = ssh_new();
+    // Freed on every path that does not hand it to a session thread. Only freed: before the key
+    // exchange there is nobody to say goodbye to (ssh_disconnect would send a packet).
+    std::unique_ptr<ssh_session_struct, SessionFree> session(ssh_new());
     if (session == nullptr) {
         spdlog::warn("cannot accept a connection: out of memory");
         return;
     }
-    if (ssh_bind_accept(listener_.bind, session) != SSH_OK) {
+    if (ssh_bind_accept(listener_.bind, session.get()) != SSH_OK) {
         K8PSH_DEBUG_LOG("server", "accept failed: {}", ssh_get_error(listener_.bind));
-        ssh_free(session);
         return;
     }
-    const int fd = ssh_get_fd(session);
+    const int fd = ssh_get_fd(session.get());
     fcntl(fd, F_SETFD, FD_CLOEXEC);
     std::uint64_t ticket = startups_->admit(fd);
     if (ticket == 0) {
         spdlog::warn("cannot watch a new connection, closing it: {}", strerror(errno));
-        ssh_free(session);
         return;
     }
     ++active_;
     try {
-        start_session_thread(session, ticket);
+        start_session_thread(session.get(), ticket);
+        session.release();  // the thread's Session owns it now
     } catch (const std::system_error &error) {
         // Out of threads (the process limit, memory): only this connection is lost. An uncaught
         // exception here would end every running command with the server.
         spdlog::warn("cannot start a thread for a connection, closing it: {}", error.what());
         startups_->release(ticket);
-        ssh_free(session);
+        session.reset();
         --active_;
     }
 }
@@ -221,12 +223,20 @@ void Server::start_session_thread(ssh_session session, std::uint64_t ticket) {
         OPENSSL_thread_stop();
         --active_;
         uint64_t one = 1;
-        (void)!write(ended_fd_, &one, sizeof one);
+        (void)!write(ended_fd_.get(), &one, sizeof one);
     }).detach();
 }
 
 bool Server::open_internal_fds() {
-    if (pipe2(shutdown_pipe_, O_CLOEXEC) != 0 || (ended_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+    int shutdown_pipe[2] = {-1, -1};
+    if (pipe2(shutdown_pipe, O_CLOEXEC) != 0) {
+        spdlog::error("cannot create internal pipes: {}", strerror(errno));
+        return false;
+    }
+    shutdown_read_.reset(shutdown_pipe[0]);
+    shutdown_write_.reset(shutdown_pipe[1]);
+    ended_fd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (ended_fd_.get() < 0) {
         spdlog::error("cannot create internal pipes: {}", strerror(errno));
         return false;
     }
@@ -238,8 +248,8 @@ bool Server::open_internal_fds() {
     }
     // Blocked before any session thread exists, so only the signalfd below ever sees them.
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    signal_fd_ = signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (signal_fd_ < 0) {
+    signal_fd_.reset(signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (signal_fd_.get() < 0) {
         // Blocked and unread, SIGTERM would never stop us.
         spdlog::error("cannot create a signalfd: {}", strerror(errno));
         return false;
@@ -251,7 +261,7 @@ bool Server::handle_signals() {
     bool stop = false;
     bool child = false;
     signalfd_siginfo info{};
-    while (read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+    while (read(signal_fd_.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
         if (info.ssi_signo == SIGCHLD) {
             child = true;
         } else if (!stop) {
@@ -311,18 +321,18 @@ int Server::run(const std::string &key_directory, const std::optional<std::strin
         return exit_code::kUsage;
     }
 
-    startups_.emplace(options_.max_startups, ended_fd_);
+    startups_.emplace(options_.max_startups, ended_fd_.get());
     command_slots_.emplace(options_.max_sessions);
     context_.config = &config_;
     context_.section = &section_;
-    context_.shutdown_fd = shutdown_pipe_[0];
+    context_.shutdown_fd = shutdown_read_.get();
     context_.wait_for_commands = !options_.no_wait;
     context_.login_grace_ms = options_.login_grace_ms;
     context_.hangup_grace_ms = options_.hangup_grace_ms;
     context_.commands = &commands_;
     context_.max_commands = options_.max_connections;
     context_.started = &started_;
-    context_.wake_fd = ended_fd_;
+    context_.wake_fd = ended_fd_.get();
     context_.startups = &*startups_;
     context_.command_slots = options_.max_sessions >= 0 ? &*command_slots_ : nullptr;
 
@@ -361,7 +371,8 @@ int Server::run(const std::string &key_directory, const std::optional<std::strin
         // then new clients wait in the listen backlog, not in our memory.
         int room = listen_fd >= 0 ? startups_->make_room() : -1;
         bool accepting = listen_fd >= 0 && room < 0;
-        pollfd fds[3] = {{accepting ? listen_fd : -1, POLLIN, 0}, {signal_fd_, POLLIN, 0}, {ended_fd_, POLLIN, 0}};
+        pollfd fds[3] = {
+            {accepting ? listen_fd : -1, POLLIN, 0}, {signal_fd_.get(), POLLIN, 0}, {ended_fd_.get(), POLLIN, 0}};
         int timeout = room;
         if (leaving.empty() && options_.timeout_ms >= 0) {
             int left = static_cast<int>(std::min<long long>(options_.timeout_ms - age, 24LL * 3600 * 1000));
@@ -388,7 +399,7 @@ int Server::run(const std::string &key_directory, const std::optional<std::strin
         }
         if (fds[2].revents != 0) {
             uint64_t count = 0;
-            (void)!read(ended_fd_, &count, sizeof count);
+            (void)!read(ended_fd_.get(), &count, sizeof count);
             if (active_ == 0) {
                 malloc_trim(0);  // give a burst's session buffers back while idle
             }
@@ -410,15 +421,15 @@ void Server::shut_down() {
         ssh_bind_free(listener_.bind);
         listener_.bind = nullptr;
     }
-    (void)!write(shutdown_pipe_[1], "x", 1);
+    (void)!write(shutdown_write_.get(), "x", 1);
     // A thread in a key exchange does not watch the shutdown pipe: cutting its socket ends it
     // now instead of after the login grace.
     startups_->cut_all();
     while (active_ > 0) {
-        pollfd fds[2] = {{ended_fd_, POLLIN, 0}, {signal_fd_, POLLIN, 0}};
+        pollfd fds[2] = {{ended_fd_.get(), POLLIN, 0}, {signal_fd_.get(), POLLIN, 0}};
         poll(fds, 2, 1000);
         uint64_t count = 0;
-        (void)!read(ended_fd_, &count, sizeof count);
+        (void)!read(ended_fd_.get(), &count, sizeof count);
         if (fds[1].revents != 0) {
             handle_signals();  // orphans still exit while the last commands finish
         }

@@ -2,10 +2,9 @@
 
 #include "argv_quoting.h"
 #include "log.h"
+#include "openssh_format.h"
 #include "signals.h"
 #include "workdir.h"
-
-#include <sodium.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -21,8 +20,8 @@ int Session::on_auth_pubkey(ssh_key key, char state) {
     bool match = false;
     if (ssh_pki_export_pubkey_base64(key, &offered) == SSH_OK) {
         const auto &allowed = context_.client_key_blob;
-        std::size_t length = strlen(offered);
-        match = length == allowed.size() && sodium_memcmp(offered, allowed.data(), length) == 0;
+        match =
+            same_key_base64(offered, std::string_view(reinterpret_cast<const char *>(allowed.data()), allowed.size()));
         ssh_string_free_char(offered);
     }
     // OpenSSH first asks whether the key would do (state NONE, answered "it would" and nothing
@@ -64,12 +63,7 @@ int Session::on_env(const char *name, const char *value) {
         return SSH_ERROR;
     }
     if (strcmp(name, kArgvPartName) == 0) {
-        std::size_t length = strlen(value);
-        if (argv_parts_.size() + length > kMaxExecBytes) {
-            argv_too_long_ = true;
-        } else {
-            argv_parts_.append(value, length);
-        }
+        exec_parts_.add_part(value);
         return SSH_OK;
     }
     // Everything is remembered; only what the command's rules name is ever used.
@@ -82,10 +76,7 @@ int Session::on_exec(const char *command) {
         return SSH_ERROR;
     }
     begin_command();
-    argv_parts_.append(command);
-    start_command(argv_parts_);
-    argv_parts_.clear();
-    argv_parts_.shrink_to_fit();
+    start_command(exec_parts_.finish(command));
     return SSH_OK;
 }
 
@@ -134,7 +125,7 @@ void Session::refuse(int code, const std::string &message) {
 }
 
 void Session::start_command(const std::string &exec_string) {
-    if (argv_too_long_) {
+    if (exec_parts_.too_long()) {
         refuse(exit_code::kUsage, "argument list too long (limit " + std::to_string(kMaxExecBytes) + " bytes)");
         return;
     }

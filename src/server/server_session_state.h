@@ -137,8 +137,7 @@ private:
 
     EnvMap client_env_;
     std::size_t env_requests_ = 0;
-    std::string argv_parts_;
-    bool argv_too_long_ = false;
+    wire::ExecAssembler exec_parts_;  // the command line's pieces sent ahead of the exec request
     std::string command_name_ = "-";
 
     bool want_pty_ = false;

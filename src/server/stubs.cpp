@@ -1,5 +1,6 @@
 #include "stubs.h"
 
+#include "atomic_file.h"
 #include "log.h"
 #include "sys.h"
 
@@ -44,14 +45,8 @@ std::vector<std::string> write_stubs(const Config &config, const StubOptions &op
                 spdlog::warn("{}: exists and is not a k8psh stub; kept (use -o to overwrite)", path);
                 continue;
             }
-            // symlink to a temporary name, then rename: a stub is never missing or half-made.
-            std::string temporary = path + ".k8psh-tmp." + std::to_string(getpid());
-            unlink(temporary.c_str());
-            if (symlink(options.target.c_str(), temporary.c_str()) != 0 ||
-                rename(temporary.c_str(), path.c_str()) != 0) {
-                int error = errno;
-                unlink(temporary.c_str());
-                throw std::runtime_error(path + ": cannot create stub: " + strerror(error));
+            if (!replace_symlink(options.target, path)) {
+                throw std::runtime_error(path + ": cannot create stub: " + strerror(errno));
             }
             K8PSH_DEBUG_LOG("server", "stub {} -> {}", path, options.target);
             created.push_back(path);

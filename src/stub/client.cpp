@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <optional>
+#include <utility>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
@@ -27,7 +28,6 @@
 namespace k8psh {
 namespace {
 
-using wire::kArgvPartBytes;
 using wire::kArgvPartName;
 using wire::kMaxExecBytes;
 
@@ -97,12 +97,11 @@ std::optional<WireRequest> build_wire_request(const ClientRequest &request, cons
     }
     // One SSH packet cannot carry a long link line: the head goes ahead as numbered-by-order
     // env requests, the exec request carries the tail.
-    std::size_t offset = 0;
-    while (exec.size() - offset > kArgvPartBytes) {
-        wire.env.emplace_back(kArgvPartName, exec.substr(offset, kArgvPartBytes));
-        offset += kArgvPartBytes;
+    wire::ExecPieces pieces = wire::split_exec(exec);
+    for (auto &part : pieces.parts) {
+        wire.env.emplace_back(kArgvPartName, std::move(part));
     }
-    wire.exec = exec.substr(offset);
+    wire.exec = std::move(pieces.tail);
     return wire;
 }
 
