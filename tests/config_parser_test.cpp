@@ -692,6 +692,7 @@ TEST(ConfigOnlyCommand, WhatIsStillChecked) {
     EXPECT_THROW(only("[a]\ny 'open\nx\n"), ConfigError);
     EXPECT_THROW(only("[a]\nx \"\\q\"\n"), ConfigError);  // the asked-for command: fully read
     EXPECT_NO_THROW(only("[a]\ny \"\\q\"\nx\n"));
+    EXPECT_THROW(only("[a]\nx\n../escaped\n"), ConfigError);  // every name must be a file name
     EXPECT_THROW(parse("[a]\ny \"\\q\"\nx\n"), ConfigError);
 }
 
