@@ -118,6 +118,11 @@ TEST(Process, CommandLeadsItsOwnProcessGroupAndGetsTheGroupSignal) {
     Child child;
     SpawnFailure failure;
     ASSERT_TRUE(spawn_command(request, child, failure));
+    // Under qemu-user the spawn returns before the child has run its setup (the vfork is a fork
+    // there), so the group is looked at again until it is set, for at most a second.
+    for (int i = 0; emulated() && i < 1000 && getpgid(child.pid) != child.pid; ++i) {
+        usleep(1000);
+    }
     EXPECT_EQ(getpgid(child.pid), child.pid);
     EXPECT_NE(getpgid(child.pid), getpgrp());
     signal_group(child, SIGTERM);
