@@ -33,13 +33,11 @@ std::string base_name(const char *path) {
 
 int run_command(const std::optional<std::string> &config_option, const std::optional<std::string> &keys_option,
                 const std::vector<std::string> &command, TtyMode tty, const char *argv0) {
-    Config config;
-    try {
-        config = load_config(resolve_config_path(config_option), command[0]);
-    } catch (const ConfigError &error) {
-        spdlog::error("{}", error.what());
+    std::optional<Config> loaded = load_config_or_report(config_option, command[0]);
+    if (!loaded) {
         return exit_code::kUsage;
     }
+    Config &config = *loaded;
     K8PSH_DEBUG_LOG("client", "configuration loaded");
     ClientRequest request;
     request.config = &config;
@@ -86,17 +84,14 @@ int client_main(const std::vector<std::string> &args, const char *argv0) {
     }
     ClientOptions options = parse_client(args);
     if (options.check) {
-        Config config;
-        try {
-            config = load_config(resolve_config_path(options.config));
-        } catch (const ConfigError &error) {
-            spdlog::error("{}", error.what());
+        std::optional<Config> config = load_config_or_report(options.config);
+        if (!config) {
             return exit_code::kUsage;
         }
-        for (const auto &warning : config.warnings) {
+        for (const auto &warning : config->warnings) {
             spdlog::warn("{}", warning);  // only here and in k8pshd: stubs stay silent
         }
-        return check_servers(config, resolve_key_directory(options.keys, config, argv0));
+        return check_servers(*config, resolve_key_directory(options.keys, *config, argv0));
     }
     if (options.command.empty()) {
         spdlog::error("no command given (see --help)");

@@ -10,9 +10,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
-#include <fstream>
 #include <poll.h>
-#include <sstream>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -22,13 +20,11 @@ namespace {
 
 // The ed25519 keys the known_hosts file trusts (openssh_format.h parses it).
 std::vector<std::string> trusted_host_keys(const std::string &path) {
-    std::ifstream file(path);
-    if (!file) {
+    std::string text;
+    if (!read_file(path, text)) {
         throw ConnectError{path + ": cannot read known_hosts: " + strerror(errno)};
     }
-    std::ostringstream text;
-    text << file.rdbuf();
-    return known_hosts_ed25519_keys(text.str());
+    return known_hosts_ed25519_keys(text);
 }
 
 void verify_host_key(ssh_session session, const ConnectTarget &target) {
@@ -117,7 +113,7 @@ int wait_before_retry(int interrupt_fd, std::chrono::milliseconds delay) {
 
 }  // namespace
 
-ssh_session connect_authenticated(const ConnectTarget &target) {
+OwnedSession connect_authenticated(const ConnectTarget &target) {
     ensure_crypto_ready();
     std::string key_path = target.key_directory + "/" + kClientKey;
     try {
@@ -142,16 +138,17 @@ ssh_session connect_authenticated(const ConnectTarget &target) {
     // backoff, 32 ms doubling to 1 s, until connectTimeoutMs.
     const auto start = Clock::now();
     auto delay = std::chrono::milliseconds(32);
-    ssh_session session = nullptr;
+    OwnedSession session;
     for (;;) {
-        session = new_session(target);
+        UnconnectedSession attempt(new_session(target));
         K8PSH_DEBUG_LOG("client", "session options set");
-        if (ssh_connect(session) == SSH_OK) {
+        if (ssh_connect(attempt.get()) == SSH_OK) {
             K8PSH_DEBUG_LOG("client", "connected to {}:{}", target.host, target.port);
+            session.reset(attempt.release());
             break;
         }
-        std::string reason = ssh_get_error(session);
-        ssh_free(session);
+        std::string reason = ssh_get_error(attempt.get());
+        attempt.reset();
         auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
         if (target.timeout_ms >= 0 && elapsed + delay > std::chrono::milliseconds(target.timeout_ms)) {
             throw ConnectError{"cannot connect to server '" + target.server_name + "' at " + target.host + ":" +
@@ -165,13 +162,13 @@ ssh_session connect_authenticated(const ConnectTarget &target) {
         }
         delay = std::min(delay * 2, std::chrono::milliseconds(1000));
     }
-    OwnedSession owned(session);  // closed if the host key or the authentication fails
-    verify_host_key(session, target);
-    if (ssh_userauth_publickey(session, nullptr, client_key) != SSH_AUTH_SUCCESS) {
+    // Closed by its owner if the host key or the authentication fails.
+    verify_host_key(session.get(), target);
+    if (ssh_userauth_publickey(session.get(), nullptr, client_key) != SSH_AUTH_SUCCESS) {
         throw ConnectError{"authentication failed: server '" + target.server_name + "' refused " + key_path};
     }
     K8PSH_DEBUG_LOG("client", "authenticated");
-    return owned.release();
+    return session;
 }
 
 }  // namespace k8psh

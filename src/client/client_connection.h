@@ -2,9 +2,8 @@
 // Opening an authenticated SSH connection to a server of the pod: retry while it is not
 // listening yet (README: Finding the server), pin its host key to known_hosts (README: Keys and
 // trust), public-key auth.
-#include <libssh/libssh.h>
+#include "ssh_owners.h"
 
-#include <memory>
 #include <string>
 
 namespace k8psh {
@@ -26,17 +25,7 @@ struct ConnectError {
     int signal = 0;  // the wait was ended by this signal: no message, exit 128+N like a local program
 };
 
-// Owns a libssh session: says goodbye to the server (SSH_MSG_DISCONNECT, when still connected)
-// and frees it on every exit path.
-struct SessionCloser {
-    void operator()(ssh_session session) const {
-        ssh_disconnect(session);
-        ssh_free(session);
-    }
-};
-using OwnedSession = std::unique_ptr<ssh_session_struct, SessionCloser>;
-
-// An authenticated session, or throws ConnectError. The caller owns the session (OwnedSession).
-ssh_session connect_authenticated(const ConnectTarget &target);
+// An authenticated session, or throws ConnectError.
+OwnedSession connect_authenticated(const ConnectTarget &target);
 
 }  // namespace k8psh

@@ -1,5 +1,7 @@
 #include "standard_fds.h"
 
+#include "sys.h"
+
 #include <cerrno>
 #include <fcntl.h>
 #include <unistd.h>
@@ -16,7 +18,7 @@ void fill_closed_standard_fds() {
         int opened = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
         if (opened >= 0 && opened != fd) {
             dup2(opened, fd);
-            close(opened);
+            close_fd(opened);
         }
     }
 }

@@ -45,7 +45,6 @@ bool enter_raw_mode() {
         }
         g_saved_valid = true;
         g_raw_settings = raw_mode_settings(g_saved, !leads_foreground_job());
-        std::atexit(restore_terminal);
     }
     g_raw = 1;
     return tcsetattr(0, TCSADRAIN, &g_raw_settings) == 0;

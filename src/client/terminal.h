@@ -8,8 +8,10 @@
 namespace k8psh {
 
 // Puts fd 0 in raw mode. The first call saves the settings that restore_terminal() puts back
-// (also registered with atexit) and decides the ^C rule once; later calls (after Ctrl-Z and
-// `fg`) apply the same raw settings again. Returns false when stdin is not a terminal.
+// and decides the ^C rule once; later calls (after Ctrl-Z and `fg`) apply the same raw settings
+// again. Returns false when stdin is not a terminal. No atexit hook: stubs end with _exit, so
+// every path out of raw mode restores explicitly (the remote run's end and its destructor, the
+// Ctrl-Z handler).
 //
 // The ^C rule: a stub that leads the terminal's foreground job (started by the shell) turns
 // signal keys off, so ^C, ^\ and ^Z reach its remote program as bytes (an editor's keys). A

@@ -32,9 +32,7 @@ AtomicFile::AtomicFile(std::string target, mode_t mode) : target_(std::move(targ
 }
 
 AtomicFile::~AtomicFile() {
-    if (fd_ >= 0) {
-        close(fd_);
-    }
+    close_fd(fd_);
     if (!committed_ && !temp_.empty()) {
         unlink(temp_.c_str());
     }
@@ -75,6 +73,7 @@ void AtomicFile::finish() {
     if (fchmod(fd_, mode_) != 0 || fsync(fd_) != 0) {
         fail("write", errno);
     }
+    // Closed by hand, not by close_fd: an error from close() is a write error here (NFS).
     const int fd = fd_;
     fd_ = -1;
     if (close(fd) != 0) {

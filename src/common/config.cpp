@@ -3,13 +3,12 @@
 #include "config.h"
 
 #include "log.h"
+#include "sys.h"
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace k8psh {
 namespace {
@@ -54,24 +53,16 @@ std::string expand_variables(std::string_view text, const EnvLookup &lookup) {
 }
 
 Config load_config(const std::string &path, std::string_view only_command) {
-    std::error_code error;
-    if (std::filesystem::is_directory(path, error)) {
-        throw ConfigError(path, 0, 0, std::string("cannot read: ") + std::strerror(EISDIR));
-    }
-    std::ifstream file(path, std::ios::binary);
-    if (!file) {
+    std::string text;
+    if (!read_file(path, text)) {
         throw ConfigError(path, 0, 0, std::string("cannot read: ") + std::strerror(errno));
     }
-    std::ostringstream text;
-    text << file.rdbuf();
-    if (file.bad()) {
-        throw ConfigError(path, 0, 0, std::string("cannot read: ") + std::strerror(errno));
-    }
-    Config config = parse_config(text.str(), path, process_env(), only_command);
+    Config config = parse_config(text, path, process_env(), only_command);
 
     // Relative to the config file's directory, like upstream. Symlinks are resolved (upstream
     // used realpath) so the base compares equal to a getcwd() below it.
     namespace fs = std::filesystem;
+    std::error_code error;
     const fs::path directory = fs::absolute(path, error).parent_path();
     fs::path base = directory / config.base_directory;  // an absolute value replaces directory
     fs::path resolved = fs::weakly_canonical(base, error);

@@ -1,6 +1,7 @@
 #include "key_directory.h"
 
 #include "self_path.h"
+#include "log.h"
 #include "sys.h"
 
 #include <cstdlib>
@@ -46,6 +47,15 @@ std::string resolve_config_path(const std::optional<std::string> &option) {
         return env;
     }
     return "k8psh.conf";
+}
+
+std::optional<Config> load_config_or_report(const std::optional<std::string> &option, std::string_view only_command) {
+    try {
+        return load_config(resolve_config_path(option), only_command);
+    } catch (const ConfigError &error) {
+        spdlog::error("{}", error.what());
+        return std::nullopt;
+    }
 }
 
 }  // namespace k8psh

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace k8psh {
 
@@ -12,5 +13,10 @@ std::string resolve_key_directory(const std::optional<std::string> &option, cons
 
 // -c, else $K8PSH_CONFIG, else ./k8psh.conf.
 std::string resolve_config_path(const std::optional<std::string> &option);
+
+// load_config of the file resolve_config_path names, or nullopt after the failure's one located
+// line on stderr (every face then exits 2). `only_command` as for load_config.
+std::optional<Config> load_config_or_report(const std::optional<std::string> &option,
+                                            std::string_view only_command = {});
 
 }  // namespace k8psh

@@ -1,6 +1,8 @@
 #include "sys.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <fcntl.h>
 #include <filesystem>
 #include <poll.h>
 #include <sys/socket.h>
@@ -104,6 +106,29 @@ bool send_all(int socket, const char *data, std::size_t size) {
 
 bool read_all(int fd, char *data, std::size_t size) {
     return transfer_all(data, size, [fd](char *at, std::size_t left) { return read(fd, at, left); });
+}
+
+bool read_file(const std::string &path, std::string &text, std::size_t max_bytes) {
+    text.clear();
+    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) {
+        return false;
+    }
+    char buffer[16384];
+    while (text.size() < max_bytes) {
+        ssize_t n = read(fd.get(), buffer, std::min(sizeof buffer, max_bytes - text.size()));
+        if (n == 0) {
+            return true;
+        }
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return false;
+        }
+        text.append(buffer, static_cast<std::size_t>(n));
+    }
+    return true;
 }
 
 void make_directories(const std::string &path, mode_t mode) {

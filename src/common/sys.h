@@ -3,6 +3,7 @@
 // whole writes, directories, the clock deadlines are measured with, the I/O chunk size.
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <sys/types.h>
@@ -55,6 +56,10 @@ bool send_all(int socket, const char *data, std::size_t size);
 
 // Reads exactly `size` bytes from a blocking fd. False on error or end of file first.
 bool read_all(int fd, char *data, std::size_t size);
+
+// The contents of a file, at most `max_bytes` of them. False on error; errno says which
+// (EISDIR for a directory).
+bool read_file(const std::string &path, std::string &text, std::size_t max_bytes = SIZE_MAX);
 
 // `mkdir -p`: directories it creates get exactly `mode` (not reduced by the umask). Throws
 // FileError.

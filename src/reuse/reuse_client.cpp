@@ -4,6 +4,8 @@
 #include "job_control.h"
 #include "log.h"
 #include "reuse_directory.h"
+#include "reuse_identity.h"
+#include "reuse_master.h"
 #include "sys.h"
 
 #include <cerrno>
@@ -103,6 +105,22 @@ MasterRun run_via_master(const ReuseEndpoint &endpoint, const WireRequest &reque
                        "connection reuse master went away before the command's exit status arrived"};
     }
     return run;
+}
+
+std::optional<RunOutcome> run_through_master(const ConnectTarget &target, long reuse_ms, const WireRequest &request,
+                                             int signal_fd) {
+    std::optional<ReuseEndpoint> endpoint = reuse_endpoint(master_identity(target, reuse_ms));
+    if (!endpoint.has_value()) {
+        return std::nullopt;  // no socket path short enough under $TMPDIR
+    }
+    MasterRun run = run_via_master(*endpoint, request, signal_fd);
+    if (run.state == MasterState::Served) {
+        return run.outcome;
+    }
+    if (run.state == MasterState::Missing) {
+        start_reuse_master(*endpoint, target, reuse_ms);
+    }
+    return std::nullopt;
 }
 
 }  // namespace k8psh

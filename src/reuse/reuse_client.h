@@ -1,6 +1,7 @@
 #pragma once
 // A stub's side of connection reuse (reuse_master.h): hand the command to the master of its
 // container and wait for the exit code, forwarding the signals the stub receives.
+#include "client_connection.h"
 #include "run_request.h"
 #include "reuse_socket.h"
 
@@ -22,5 +23,12 @@ struct MasterRun {
 // Nothing (no descriptor, no byte) is sent before the directory and the listening socket's
 // owner have been checked.
 MasterRun run_via_master(const ReuseEndpoint &endpoint, const WireRequest &request, int signal_fd);
+
+// The reuse layer's one entry point for a stub: runs `request` through the container's master
+// for `target` (found by its identity, reuse_identity.h) and returns the outcome; or, when no
+// master served it, nullopt after starting one if none was there. Nothing ran then: the stub
+// connects itself. `reuse_ms` is connectionReuseMs (> 0).
+std::optional<RunOutcome> run_through_master(const ConnectTarget &target, long reuse_ms, const WireRequest &request,
+                                             int signal_fd);
 
 }  // namespace k8psh

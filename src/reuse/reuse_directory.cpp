@@ -1,5 +1,7 @@
 #include "reuse_directory.h"
 
+#include "sys.h"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -30,21 +32,21 @@ bool private_to_us(const struct stat &info, std::string &why) {
 }  // namespace
 
 int open_private_directory(const std::string &path, std::string &why) {
-    int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
+    UniqueFd fd(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (fd.get() < 0) {
         int error = errno;
         why = path + ": " + (error == ENOTDIR || error == ELOOP ? "not a directory (a symlink?)" : strerror(error));
         errno = error;
         return -1;
     }
     struct stat info {};
-    if (fstat(fd, &info) != 0 || !private_to_us(info, why)) {
+    if (fstat(fd.get(), &info) != 0 || !private_to_us(info, why)) {
         why = path + ": " + why;
-        close(fd);
+        fd.reset();
         errno = EPERM;
         return -1;
     }
-    return fd;
+    return fd.release();
 }
 
 int make_private_directory(const std::string &path, std::string &why) {
@@ -56,23 +58,21 @@ int make_private_directory(const std::string &path, std::string &why) {
 }
 
 int open_private_file(int directory, const std::string &name, int flags, std::string &why) {
-    int fd = openat(directory, name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
+    UniqueFd fd(openat(directory, name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (fd.get() < 0) {
         why = name + ": " + strerror(errno);
         return -1;
     }
     struct stat info {};
-    if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    if (fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) {
         why = name + ": not a regular file";
-        close(fd);
         return -1;
     }
     if (!private_to_us(info, why)) {
         why = name + ": " + why;
-        close(fd);
         return -1;
     }
-    return fd;
+    return fd.release();
 }
 
 bool peer_is_us(int socket, std::string &why) {
@@ -92,21 +92,21 @@ bool peer_is_us(int socket, std::string &why) {
 int take_master_lock(int directory, const std::string &name) {
     for (;;) {
         std::string why;
-        int fd = open_private_file(directory, name, O_RDWR | O_CREAT, why);
-        if (fd < 0) {
+        UniqueFd fd(open_private_file(directory, name, O_RDWR | O_CREAT, why));
+        if (fd.get() < 0) {
             return -1;
         }
-        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-            close(fd);
+        if (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
             return -1;  // another master serves this endpoint
         }
         struct stat locked {};
         struct stat named {};
-        if (fstat(fd, &locked) == 0 && fstatat(directory, name.c_str(), &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+        if (fstat(fd.get(), &locked) == 0 && fstatat(directory, name.c_str(), &named, AT_SYMLINK_NOFOLLOW) == 0 &&
             locked.st_dev == named.st_dev && locked.st_ino == named.st_ino) {
-            return fd;
+            return fd.release();
         }
-        close(fd);  // removed (or replaced) by its previous master between our open and flock
+        // Otherwise removed (or replaced) by its previous master between our open and flock:
+        // this handle closes, and the loop takes the new file.
     }
 }
 

@@ -2,6 +2,7 @@
 
 #include "keys.h"
 #include "openssh_format.h"
+#include "sys.h"
 
 #include <sodium.h>
 
@@ -35,15 +36,7 @@ std::string real_path(const std::string &path) {
 // is another identity. "" when the file cannot be read or parsed (the master would fail too).
 std::string client_key_fingerprint(const std::string &key_directory) {
     std::string text;
-    int fd = open((key_directory + "/" + kClientKey).c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        char buffer[4096];
-        ssize_t n;
-        while (text.size() < kMaxKeyFileBytes && (n = read(fd, buffer, sizeof buffer)) > 0) {
-            text.append(buffer, static_cast<std::size_t>(n));
-        }
-        close(fd);
-    }
+    (void)read_file(key_directory + "/" + kClientKey, text, kMaxKeyFileBytes);
     std::string fingerprint;
     try {
         if (auto parsed = parse_openssh_private_key(text); parsed.has_value()) {

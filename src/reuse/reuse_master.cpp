@@ -57,8 +57,8 @@ public:
 
 private:
     void handle(int client);
-    RunOutcome run(ssh_session session, const WireRequest &request, const RunIo &io);
-    ssh_session take_spare();
+    RunOutcome run(OwnedSession session, const WireRequest &request, const RunIo &io);
+    OwnedSession take_spare();
     void wake() { (void)!write(wake_[1], "w", 1); }
 
     ConnectTarget target_;
@@ -68,7 +68,7 @@ private:
     int wake_[2] = {-1, -1};
 
     std::mutex mutex_;  // guards what follows: the handler threads share it with serve()
-    ssh_session spare_ = nullptr;
+    OwnedSession spare_;
     bool spare_wanted_ = true;
     int spare_failures_ = 0;  // failed spare connections in a row while idle
     static constexpr int kSpareAttempts = 3;
@@ -76,12 +76,10 @@ private:
     Clock::time_point last_work_;
 };
 
-ssh_session Master::take_spare() {
+OwnedSession Master::take_spare() {
     std::lock_guard lock(mutex_);
-    ssh_session session = spare_;
-    spare_ = nullptr;
     spare_wanted_ = true;
-    return session;
+    return std::move(spare_);
 }
 
 void Master::serve() {
@@ -102,7 +100,7 @@ void Master::serve() {
         {
             std::lock_guard lock(mutex_);
             connect_spare = spare_ == nullptr && spare_wanted_;
-            spare_fd = spare_ != nullptr ? ssh_get_fd(spare_) : -1;
+            spare_fd = spare_ != nullptr ? ssh_get_fd(spare_.get()) : -1;
             if (running_ == 0) {
                 auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - last_work_).count();
                 if (idle >= idle_ms_) {
@@ -113,7 +111,7 @@ void Master::serve() {
             }
         }
         if (connect_spare) {
-            ssh_session session = nullptr;
+            OwnedSession session;
             try {
                 session = connect_authenticated(spare_target_);
                 K8PSH_DEBUG_LOG("reuse", "spare connection ready");
@@ -134,7 +132,7 @@ void Master::serve() {
                 continue;
             }
             spare_failures_ = 0;
-            spare_ = session;
+            spare_ = std::move(session);
             continue;
         }
         pollfd fds[3] = {{listen_fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}, {spare_fd, POLLIN, 0}};
@@ -150,10 +148,9 @@ void Master::serve() {
             // The server never speaks first on an idle connection: this is its hang-up (login
             // grace, restart). Replace the spare.
             std::lock_guard lock(mutex_);
-            if (spare_ != nullptr && ssh_get_fd(spare_) == spare_fd) {
+            if (spare_ != nullptr && ssh_get_fd(spare_.get()) == spare_fd) {
                 K8PSH_DEBUG_LOG("reuse", "spare connection closed by the server");
-                ssh_free(spare_);
-                spare_ = nullptr;
+                UnconnectedSession gone(spare_.release());  // nobody left to say goodbye to
                 spare_wanted_ = true;
             }
         }
@@ -168,26 +165,21 @@ void Master::serve() {
                     // No thread to be had (process limit): closed before anything was accepted,
                     // the stub makes its own connection.
                     --running_;
-                    close(client);
+                    close_fd(client);
                 }
             }
         }
     }
     std::lock_guard lock(mutex_);
-    if (spare_ != nullptr) {
-        ssh_disconnect(spare_);
-        ssh_free(spare_);
-        spare_ = nullptr;
-    }
+    spare_.reset();
 }
 
-RunOutcome Master::run(ssh_session session, const WireRequest &request, const RunIo &io) {
+RunOutcome Master::run(OwnedSession owned, const WireRequest &request, const RunIo &io) {
     RunOutcome outcome;
-    OwnedSession owned(session);
     for (int attempt = 0; attempt < 2; ++attempt) {
         if (!owned) {
             try {
-                owned.reset(connect_authenticated(target_));
+                owned = connect_authenticated(target_);
             } catch (const ConnectError &error) {
                 return {exit_code::kConnection, error.message};
             }
@@ -222,12 +214,10 @@ void Master::handle(int client) {
             }
         }
     }
-    for (int fd : fds) {
-        if (fd >= 0) {
-            close(fd);
-        }
+    for (int &fd : fds) {
+        close_fd(fd);
     }
-    close(client);
+    close_fd(client);
     std::lock_guard lock(mutex_);
     if (--running_ == 0) {
         malloc_trim(0);  // a burst's buffers and thread stacks' heap go back while idle
@@ -279,7 +269,7 @@ void Master::handle(int client) {
         int log_fd = open_private_file(directory, endpoint.log, O_WRONLY | O_CREAT | O_APPEND, why);
         if (log_fd >= 0) {
             dup2(log_fd, 2);
-            close(log_fd);
+            close_fd(log_fd);
         }
     }
     int lock = take_master_lock(directory, endpoint.lock);
@@ -304,7 +294,7 @@ void Master::handle(int client) {
     master->serve();
     // Unlinked before closing: a stub connecting now finds no socket and runs on its own.
     unlinkat(directory, socket_name.c_str(), 0);
-    close(listen_fd);
+    close_fd(listen_fd);
     remove_and_exit(directory, endpoint.lock);
 }
 

@@ -55,6 +55,23 @@ bool get_string(const std::string &in, std::size_t &offset, std::string &text) {
     return true;
 }
 
+// The one message both ends exchange first: the header's bytes with the stub's three descriptors
+// beside them (SCM_RIGHTS). Not copyable: the message points into itself.
+struct FdMessage {
+    FdMessage(char *data, std::size_t size) : iov{data, size} {
+        message.msg_iov = &iov;
+        message.msg_iovlen = 1;
+        message.msg_control = control;
+        message.msg_controllen = sizeof control;
+    }
+    FdMessage(const FdMessage &) = delete;
+    FdMessage &operator=(const FdMessage &) = delete;
+
+    iovec iov;
+    alignas(cmsghdr) char control[CMSG_SPACE(3 * sizeof(int))] = {};
+    msghdr message{};
+};
+
 }  // namespace
 
 std::optional<ReuseEndpoint> reuse_endpoint(const std::string &identity) {
@@ -93,21 +110,15 @@ bool send_reuse_request(int socket, const WireRequest &request, const int fds[3]
     std::string header(kMagic, sizeof kMagic);
     header.append(2, '\0');
     put_u32(header, static_cast<std::uint32_t>(payload.size()));
-    iovec iov{header.data(), header.size()};
-    alignas(cmsghdr) char control[CMSG_SPACE(3 * sizeof(int))] = {};
-    msghdr message{};
-    message.msg_iov = &iov;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-    cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
+    FdMessage out(header.data(), header.size());
+    cmsghdr *cmsg = CMSG_FIRSTHDR(&out.message);
     cmsg->cmsg_level = SOL_SOCKET;
     cmsg->cmsg_type = SCM_RIGHTS;
     cmsg->cmsg_len = CMSG_LEN(3 * sizeof(int));
     std::memcpy(CMSG_DATA(cmsg), fds, 3 * sizeof(int));
     ssize_t sent;
     do {
-        sent = sendmsg(socket, &message, MSG_NOSIGNAL);
+        sent = sendmsg(socket, &out.message, MSG_NOSIGNAL);
     } while (sent < 0 && errno == EINTR);
     if (sent <= 0) {
         return false;
@@ -120,44 +131,38 @@ bool send_reuse_request(int socket, const WireRequest &request, const int fds[3]
 std::optional<WireRequest> receive_reuse_request(int socket, int fds[3]) {
     fds[0] = fds[1] = fds[2] = -1;
     char header[kHeaderBytes];
-    iovec iov{header, sizeof header};
-    alignas(cmsghdr) char control[CMSG_SPACE(3 * sizeof(int))] = {};
-    msghdr message{};
-    message.msg_iov = &iov;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
+    FdMessage in(header, sizeof header);
     ssize_t got;
     do {
-        got = recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
+        got = recvmsg(socket, &in.message, MSG_CMSG_CLOEXEC);
     } while (got < 0 && errno == EINTR);
     bool have_fds = false;
-    for (cmsghdr *cmsg = CMSG_FIRSTHDR(&message); cmsg != nullptr; cmsg = CMSG_NXTHDR(&message, cmsg)) {
+    for (cmsghdr *cmsg = CMSG_FIRSTHDR(&in.message); cmsg != nullptr; cmsg = CMSG_NXTHDR(&in.message, cmsg)) {
         if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) {
             continue;
         }
-        std::size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        int received[3];
-        std::memcpy(received, CMSG_DATA(cmsg), std::min<std::size_t>(count, 3) * sizeof(int));
-        if (count == 3 && !have_fds) {
-            std::memcpy(fds, received, sizeof received);
-            have_fds = true;
-        } else {
-            for (std::size_t i = 0; i < std::min<std::size_t>(count, 3); ++i) {
-                close(received[i]);
+        // Every descriptor that arrived is ours to close, however many a peer sent (the control
+        // buffer's padding has room for a fourth).
+        const std::size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        const bool take = count == 3 && !have_fds;
+        for (std::size_t i = 0; i < count; ++i) {
+            int fd = -1;
+            std::memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof fd);
+            if (take) {
+                fds[i] = fd;
+            } else {
+                close_fd(fd);
             }
         }
+        have_fds = have_fds || take;
     }
     auto reject = [&]() -> std::optional<WireRequest> {
         for (int i = 0; i < 3; ++i) {
-            if (fds[i] >= 0) {
-                close(fds[i]);
-                fds[i] = -1;
-            }
+            close_fd(fds[i]);
         }
         return std::nullopt;
     };
-    if (got <= 0 || !have_fds || (message.msg_flags & MSG_CTRUNC) != 0 ||
+    if (got <= 0 || !have_fds || (in.message.msg_flags & MSG_CTRUNC) != 0 ||
         !read_all(socket, header + got, sizeof header - static_cast<std::size_t>(got)) ||
         std::memcmp(header, kMagic, sizeof kMagic) != 0) {
         return reject();

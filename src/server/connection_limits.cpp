@@ -46,11 +46,10 @@ int StartupSlots::make_room() {
     // The oldest holder that has kept us waiting for its fair share goes.
     std::chrono::milliseconds most_idle{0};
     for (auto it = holders_.begin(); it != holders_.end(); ++it) {
-        auto idle =
-            std::min(idle_for(it->fd), std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - it->since));
+        auto idle = std::min(idle_for(it->fd.get()),
+                             std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - it->since));
         if (idle >= kFairShare) {
-            cut(it->fd);
-            close(it->fd);
+            cut(it->fd.get());
             holders_.erase(it);
             return -1;
         }
@@ -59,18 +58,13 @@ int StartupSlots::make_room() {
     return static_cast<int>(std::max<long>((kFairShare - most_idle).count(), 10));
 }
 
-void StartupSlots::drop_front() {
-    close(holders_.front().fd);
-    holders_.pop_front();
-}
-
 std::uint64_t StartupSlots::admit(int fd) {
     int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (own < 0) {
         return 0;
     }
     std::lock_guard lock(mutex_);
-    holders_.push_back({++last_ticket_, own, Clock::now()});
+    holders_.push_back({++last_ticket_, UniqueFd(own), Clock::now()});
     return last_ticket_;
 }
 
@@ -81,7 +75,6 @@ void StartupSlots::release(std::uint64_t ticket) {
         return;
     }
     bool was_full = limit_ >= 0 && static_cast<long>(holders_.size()) >= limit_;
-    close(it->fd);
     holders_.erase(it);
     if (was_full) {
         signal_eventfd(wake_fd_);  // the listener may have stopped accepting: it may go on now
@@ -91,8 +84,8 @@ void StartupSlots::release(std::uint64_t ticket) {
 void StartupSlots::cut_all() {
     std::lock_guard lock(mutex_);
     while (!holders_.empty()) {
-        cut(holders_.front().fd);
-        drop_front();
+        cut(holders_.front().fd.get());
+        holders_.pop_front();
     }
 }
 

@@ -35,14 +35,14 @@ public:
     void cut_all();
 
 private:
-    // A duplicate of the connection's socket, closed only here: cutting it always reaches that
-    // connection, even after libssh has closed its own descriptor and the number was reused.
+    // A duplicate of the connection's socket, closed only when the holder leaves: cutting it
+    // always reaches that connection, even after libssh has closed its own descriptor and the
+    // number was reused.
     struct Holder {
         std::uint64_t ticket;
-        int fd;
+        UniqueFd fd;
         Clock::time_point since;
     };
-    void drop_front();
 
     std::mutex mutex_;
     const long limit_;

@@ -12,6 +12,7 @@
 #include "process.h"
 #include "self_path.h"
 #include "server_session.h"
+#include "ssh_owners.h"
 #include "stubs.h"
 #include "sys.h"
 
@@ -54,11 +55,6 @@ bool write_pidfile(const std::string &path) {
         return false;
     }
 }
-
-// Frees an accepted session that never reached a session thread (accept_one).
-struct SessionFree {
-    void operator()(ssh_session session) const { ssh_free(session); }
-};
 
 std::string host_name() {
     char buffer[256] = {0};
@@ -182,7 +178,7 @@ int Server::open_listener(const std::string &key_directory) {
 void Server::accept_one() {
     // Freed on every path that does not hand it to a session thread. Only freed: before the key
     // exchange there is nobody to say goodbye to (ssh_disconnect would send a packet).
-    std::unique_ptr<ssh_session_struct, SessionFree> session(ssh_new());
+    UnconnectedSession session(ssh_new());
     if (session == nullptr) {
         spdlog::warn("cannot accept a connection: out of memory");
         return;
@@ -298,22 +294,22 @@ int Server::run(const std::string &key_directory, const std::optional<std::strin
             return exit_code::kConnection;
         }
         if (pid > 0) {
-            close(ready[1]);
+            close_fd(ready[1]);
             char status = 1;
             ssize_t n = read(ready[0], &status, 1);
             _exit(n == 1 && status == 0 ? 0 : exit_code::kUsage);
         }
-        close(ready[0]);
+        close_fd(ready[0]);
         setsid();
         int null = open("/dev/null", O_RDWR);
         if (null >= 0) {
             dup2(null, 0);
             dup2(null, 1);
-            close(null);
+            close_fd(null);
         }
         char status = pidfile && !write_pidfile(*pidfile) ? 1 : 0;
         (void)!write(ready[1], &status, 1);
-        close(ready[1]);
+        close_fd(ready[1]);
         if (status != 0) {
             return exit_code::kUsage;
         }
@@ -445,7 +441,11 @@ int run_server(const std::vector<std::string> &args, const char *argv0) {
     std::string name;
     try {
         options = parse_server(args);
-        config = load_config(resolve_config_path(options.config));
+        std::optional<Config> loaded = load_config_or_report(options.config);
+        if (!loaded) {
+            return exit_code::kUsage;
+        }
+        config = std::move(*loaded);
         name = options.name.value_or("");
         if (name.empty()) {
             const char *env = std::getenv("K8PSH_NAME");
@@ -459,9 +459,6 @@ int run_server(const std::vector<std::string> &args, const char *argv0) {
         }
     } catch (const CliExit &exit) {
         return exit.code;
-    } catch (const ConfigError &error) {
-        spdlog::error("{}", error.what());
-        return exit_code::kUsage;
     }
     for (const auto &warning : config.warnings) {
         spdlog::warn("{}", warning);

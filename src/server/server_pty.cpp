@@ -1,5 +1,7 @@
 #include "server_pty.h"
 
+#include "sys.h"
+
 #include <fcntl.h>
 #include <pty.h>
 #include <sys/ioctl.h>
@@ -45,17 +47,11 @@ void Pty::resize(const WindowSize &size) const {
 }
 
 void Pty::close_slave() {
-    if (slave_ >= 0) {
-        ::close(slave_);
-        slave_ = -1;
-    }
+    close_fd(slave_);
 }
 
 void Pty::close_master() {
-    if (master_ >= 0) {
-        ::close(master_);
-        master_ = -1;
-    }
+    close_fd(master_);
 }
 
 }  // namespace k8psh

@@ -49,17 +49,13 @@ Session::~Session() {
         reap(child_);
     }
     give_back_command_slot();
-    if (slot_.wake_fd >= 0) {
-        close(slot_.wake_fd);
-    }
+    close_fd(slot_.wake_fd);
     close_child_fds(child_);
     leave_startup_slot();
     if (event_ != nullptr) {
         ssh_event_remove_session(event_, ssh_);
         ssh_event_free(event_);
     }
-    ssh_disconnect(ssh_);
-    ssh_free(ssh_);
 }
 
 void Session::run() {

@@ -9,6 +9,7 @@
 #include "process.h"
 #include "server_pty.h"
 #include "server_session.h"
+#include "ssh_owners.h"
 #include "sys.h"
 #include "wire.h"
 
@@ -32,7 +33,7 @@ using wire::kMergeStderrName;
 class Session {
 public:
     Session(ssh_session session, const ServerContext &context, std::uint64_t startup_ticket)
-        : ssh_(session), context_(context), startup_ticket_(startup_ticket) {}
+        : owner_(session), ssh_(session), context_(context), startup_ticket_(startup_ticket) {}
     ~Session();
     Session(const Session &) = delete;
     Session &operator=(const Session &) = delete;
@@ -117,6 +118,7 @@ private:
         }
     }
 
+    OwnedSession owner_;  // says goodbye and frees it after the destructor's own steps
     ssh_session ssh_;
     const ServerContext &context_;
     const std::uint64_t startup_ticket_;

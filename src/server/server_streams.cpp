@@ -24,8 +24,7 @@ void Session::pump_stdin() {
                 // The client's stdin ended: the command's stdin ends too (a PTY keeps its line).
                 stdin_closed_ = true;
                 if (!want_pty_) {
-                    close(child_.stdin_fd);
-                    child_.stdin_fd = -1;
+                    close_fd(child_.stdin_fd);
                 }
                 return;
             } else {
@@ -45,8 +44,7 @@ void Session::pump_stdin() {
             // EPIPE: the command stopped reading. Later input is read and dropped, so the
             // client never stalls and nothing desynchronises (an upstream defect).
             if (!want_pty_) {
-                close(child_.stdin_fd);
-                child_.stdin_fd = -1;
+                close_fd(child_.stdin_fd);
             }
             fd = -1;
             stdin_pending_.clear();
@@ -83,8 +81,7 @@ bool Session::pump_output(int fd, bool is_stderr) {
 
 void Session::pump_pipe(int &fd, bool is_stderr) {
     if (fd >= 0 && !pump_output(fd, is_stderr)) {
-        close(fd);
-        fd = -1;
+        close_fd(fd);
     }
 }
 

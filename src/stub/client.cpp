@@ -7,8 +7,6 @@
 #include "log.h"
 #include "remote_run.h"
 #include "reuse_client.h"
-#include "reuse_identity.h"
-#include "reuse_master.h"
 #include "wire.h"
 #include "workdir.h"
 
@@ -144,17 +142,9 @@ int run_remote(const ClientRequest &request) {
 
     // Through the container's reuse master when there is one. Not with a terminal on stdin:
     // the master, outside the terminal's job control, would read it even from a background job.
-    std::optional<ReuseEndpoint> endpoint;
     if (request.config->connection_reuse_ms > 0 && !tty && !isatty(0)) {
-        endpoint = reuse_endpoint(master_identity(target, request.config->connection_reuse_ms));
-    }
-    if (endpoint.has_value()) {
-        MasterRun run = run_via_master(*endpoint, *wire, g_signal_pipe[0]);
-        if (run.state == MasterState::Served) {
-            return report(run.outcome);
-        }
-        if (run.state == MasterState::Missing) {
-            start_reuse_master(*endpoint, target, request.config->connection_reuse_ms);
+        if (auto served = run_through_master(target, request.config->connection_reuse_ms, *wire, g_signal_pipe[0])) {
+            return report(*served);
         }
     }
 
@@ -162,7 +152,7 @@ int run_remote(const ClientRequest &request) {
     try {
         ConnectTarget own = target;
         own.interrupt_fd = g_signal_pipe[0];
-        session.reset(connect_authenticated(own));
+        session = connect_authenticated(own);
     } catch (const ConnectError &error) {
         if (error.signal != 0) {
             return exit_code::kSignalBase + error.signal;
@@ -187,7 +177,7 @@ int check_servers(const Config &config, const std::string &key_directory) {
         target.timeout_ms = 0;  // one attempt: --check reports the state now
         std::string state = "ok";
         try {
-            OwnedSession session(connect_authenticated(target));
+            OwnedSession session = connect_authenticated(target);
         } catch (const ConnectError &error) {
             state = "FAILED: " + error.message;
             all_ok = false;
