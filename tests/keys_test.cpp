@@ -146,7 +146,7 @@ TEST(KeysSecretBytes, MovesOwnership) {
     SecretBytes a(16);
     a.data()[0] = 42;
     SecretBytes b(std::move(a));
-    EXPECT_EQ(a.data(), nullptr);
+    EXPECT_EQ(a.data(), nullptr);  // NOLINT(bugprone-use-after-move): the moved-from state is the point
     EXPECT_EQ(b.size(), 16u);
     EXPECT_EQ(b.data()[0], 42);
     SecretBytes c(4);
@@ -285,7 +285,7 @@ TEST(KeysDirectory, ChownsFilesWhenAsked) {
     ASSERT_TRUE(ensure_key_directory(dir, options));
     for (const auto &name : kKeyFiles) {
         struct stat st {};
-        ASSERT_EQ(stat((dir + "/" + name).c_str(), &st), 0);
+        ASSERT_EQ(stat(std::string(dir).append("/").append(name).c_str(), &st), 0);
         EXPECT_EQ(st.st_uid, 65534u) << name;
         EXPECT_EQ(st.st_gid, 65534u) << name;
     }

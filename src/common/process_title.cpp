@@ -44,8 +44,8 @@ void set_process_title(const std::string &title) {
     moved[env_count] = nullptr;
     environ = moved;
     std::size_t room = static_cast<std::size_t>(end - begin);
-    std::memset(begin, 0, room);
-    std::memcpy(begin, title.data(), std::min(title.size(), room - 1));
+    std::memset(begin, 0, room);  // zeroed first: the copy below always leaves a terminator
+    title.copy(begin, room - 1);
     g_argv[1] = nullptr;
 }
 

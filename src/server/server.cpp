@@ -197,7 +197,7 @@ void Server::accept_one() {
     ++active_;
     try {
         start_session_thread(session.get(), ticket);
-        session.release();  // the thread's Session owns it now
+        (void)session.release();  // the thread's Session owns it now
     } catch (const std::system_error &error) {
         // Out of threads (the process limit, memory): only this connection is lost. An uncaught
         // exception here would end every running command with the server.
