@@ -210,10 +210,7 @@ void Server::accept_one() {
 
 void Server::start_session_thread(ssh_session session, std::uint64_t ticket) {
     std::thread([this, session, ticket] {
-        if (serve_session(session, context_, ticket)) {
-            last_command_end_ = Clock::now().time_since_epoch().count();
-            --commands_;
-        }
+        serve_session(session, context_, ticket);
         // This thread's OpenSSL state (its random generators) goes now, not in a thread-exit
         // handler that may still be running when the last session lets the server exit.
         OPENSSL_thread_stop();
@@ -326,6 +323,7 @@ int Server::run(const std::string &key_directory, const std::optional<std::strin
     context_.login_grace_ms = options_.login_grace_ms;
     context_.hangup_grace_ms = options_.hangup_grace_ms;
     context_.commands = &commands_;
+    context_.last_command_end = &last_command_end_;
     context_.max_commands = options_.max_connections;
     context_.started = &started_;
     context_.wake_fd = ended_fd_.get();

@@ -1,8 +1,7 @@
-#include "server_session_state.h"
+#include "server_channel.h"
 
 #include "argv_quoting.h"
 #include "log.h"
-#include "openssh_format.h"
 #include "signals.h"
 #include "workdir.h"
 
@@ -15,51 +14,8 @@
 
 namespace k8psh::server_detail {
 
-int Session::on_auth_pubkey(ssh_key key, char state) {
-    char *offered = nullptr;
-    bool match = false;
-    if (ssh_pki_export_pubkey_base64(key, &offered) == SSH_OK) {
-        const auto &allowed = context_.client_key_blob;
-        match =
-            same_key_base64(offered, std::string_view(reinterpret_cast<const char *>(allowed.data()), allowed.size()));
-        ssh_string_free_char(offered);
-    }
-    // OpenSSH first asks whether the key would do (state NONE, answered "it would" and nothing
-    // more), then signs: only a signature libssh has verified (VALID) lets anyone in. Any other
-    // state is a failed or unverifiable signature, whatever the key.
-    if (!match || (state != SSH_PUBLICKEY_STATE_NONE && state != SSH_PUBLICKEY_STATE_VALID)) {
-        ++auth_failures_;
-        K8PSH_DEBUG_LOG("server", "{}: public key refused", peer_);
-        return SSH_AUTH_DENIED;
-    }
-    if (state == SSH_PUBLICKEY_STATE_VALID) {
-        K8PSH_DEBUG_LOG("server", "{}: authenticated", peer_);
-        leave_startup_slot();  // a startup slot is for strangers only
-    }
-    return SSH_AUTH_SUCCESS;
-}
-
-ssh_channel Session::on_channel_open() {
-    if (channel_ != nullptr) {
-        return nullptr;  // one command per connection
-    }
-    channel_ = ssh_channel_new(ssh_);
-    channel_callbacks_.userdata = this;
-    channel_callbacks_.channel_env_request_function = env_cb;
-    channel_callbacks_.channel_exec_request_function = exec_cb;
-    channel_callbacks_.channel_shell_request_function = shell_cb;
-    channel_callbacks_.channel_subsystem_request_function = subsystem_cb;
-    channel_callbacks_.channel_pty_request_function = pty_cb;
-    channel_callbacks_.channel_pty_window_change_function = window_change_cb;
-    channel_callbacks_.channel_signal_function = signal_cb;
-    channel_callbacks_.channel_close_function = close_cb;
-    ssh_callbacks_init(&channel_callbacks_);
-    ssh_set_channel_callbacks(channel_, &channel_callbacks_);
-    return channel_;
-}
-
-int Session::on_env(const char *name, const char *value) {
-    if (exec_requested_ || ++env_requests_ > kMaxEnvRequests) {
+int Channel::on_env(const char *name, const char *value) {
+    if (phase_ != Phase::Requested || ++env_requests_ > kMaxEnvRequests) {
         return SSH_ERROR;
     }
     if (strcmp(name, kArgvPartName) == 0) {
@@ -71,8 +27,8 @@ int Session::on_env(const char *name, const char *value) {
     return SSH_OK;
 }
 
-int Session::on_exec(const char *command) {
-    if (exec_requested_) {
+int Channel::on_exec(const char *command) {
+    if (phase_ != Phase::Requested) {
         return SSH_ERROR;
     }
     begin_command();
@@ -80,8 +36,19 @@ int Session::on_exec(const char *command) {
     return SSH_OK;
 }
 
-int Session::on_pty(const char *term, const WindowSize &size) {
-    if (exec_requested_) {
+int Channel::on_subsystem(const char *name) {
+    // No sftp or other subsystems: accepted only to say so on stderr, with exit 127.
+    if (phase_ != Phase::Requested) {
+        return SSH_ERROR;
+    }
+    begin_command();
+    refuse(exit_code::kUnknownCommand,
+           std::string("no subsystems here (") + name + "); run one of: " + allowed_commands());
+    return SSH_OK;
+}
+
+int Channel::on_pty(const char *term, const WindowSize &size) {
+    if (phase_ != Phase::Requested) {
         return SSH_ERROR;
     }
     want_pty_ = true;
@@ -90,12 +57,12 @@ int Session::on_pty(const char *term, const WindowSize &size) {
     return SSH_OK;
 }
 
-void Session::on_window_change(const WindowSize &size) {
+void Channel::on_window_change(const WindowSize &size) {
     window_ = size;
     pty_.resize(size);
 }
 
-void Session::on_signal(const char *name) {
+void Channel::on_signal(const char *name) {
     int signal = signal_from_ssh_name(name);
     if (signal != 0 && child_running_) {
         K8PSH_DEBUG_LOG("server", "{}: forwarding SIG{} to {}", peer_, name, command_name_);
@@ -109,7 +76,7 @@ void Session::on_signal(const char *name) {
     }
 }
 
-std::string Session::allowed_commands() const {
+std::string Channel::allowed_commands() const {
     std::string list;
     for (const auto &command : context_.section->commands) {
         if (context_.section->find_command(command.name) == &command) {  // each name once
@@ -119,12 +86,12 @@ std::string Session::allowed_commands() const {
     return list;
 }
 
-void Session::refuse(int code, const std::string &message) {
+void Channel::refuse(int code, const std::string &message) {
     refused_code_ = code;
     refusal_ = "k8psh: " + message + "\n";
 }
 
-void Session::start_command(const std::string &exec_string) {
+void Channel::start_command(const std::string &exec_string) {
     if (exec_parts_.too_long()) {
         refuse(exit_code::kUsage, "argument list too long (limit " + std::to_string(kMaxExecBytes) + " bytes)");
         return;
@@ -196,7 +163,7 @@ void Session::start_command(const std::string &exec_string) {
 
 // --max-sessions: false while the command waits in line (the loop polls the ticket's wake fd)
 // or when it cannot wait at all (then refused).
-bool Session::take_command_slot() {
+bool Channel::take_command_slot() {
     CommandSlots *slots = context_.command_slots;
     if (slots == nullptr) {
         return true;
@@ -209,18 +176,18 @@ bool Session::take_command_slot() {
     if (slots->take_or_wait(slot_)) {
         return true;
     }
-    waiting_for_slot_ = true;
+    phase_ = Phase::Queued;
     K8PSH_DEBUG_LOG("server", "{}: {} waits for a free session slot", peer_, command_name_);
     return false;
 }
 
-void Session::give_back_command_slot() {
+void Channel::give_back_command_slot() {
     if (context_.command_slots != nullptr) {
         context_.command_slots->give_back(slot_);
     }
 }
 
-void Session::spawn_pending() {
+void Channel::spawn_pending() {
     SpawnRequest request = std::move(pending_spawn_);
     SpawnFailure failure;
     if (!spawn_command(request, child_, failure)) {

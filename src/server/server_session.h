@@ -1,8 +1,10 @@
 #pragma once
 // One client connection on the server: key exchange, public-key auth against the pod's client
-// key, one session channel, one configured command, its bytes both ways, and the RFC 4254
-// end-of-session order. Runs on its own thread; nothing here is shared but the context.
+// key, then any number of session channels at once, each running one configured command with
+// its bytes both ways and the RFC 4254 end order (server_connection.h, server_channel.h). Runs
+// on its own thread; nothing here is shared but the context.
 #include "config.h"
+#include "sys.h"
 
 #include <libssh/libssh.h>
 
@@ -22,13 +24,14 @@ struct ServerContext {
     std::vector<unsigned char> client_key_blob;  // the only public key allowed in
     int shutdown_fd = -1;                        // becomes readable when the server stops
     bool wait_for_commands = true;               // false with --no-wait: kill commands at shutdown
-    int login_grace_ms = 10000;                  // to authenticate and send exec
+    int login_grace_ms = 10000;                  // to authenticate and send exec (again after each command)
     int hangup_grace_ms = 5000;                  // SIGHUP → SIGKILL for commands of vanished clients
     int shutdown_grace_ms = 10000;               // SIGTERM → SIGKILL for commands at shutdown
-    // Sessions with a command requested and not yet ended: the server's idle timeout (-t)
-    // counts from when this drops to 0; connections held open without a command (a reuse
-    // master's spare) are not work.
+    // Channels with a command requested and not yet ended: the server's idle timeout (-t)
+    // counts from when this drops to 0 (at `last_command_end`, set by the channel that ends);
+    // connections held open without a command (a reuse master's spare) are not work.
     std::atomic<int> *commands = nullptr;
+    std::atomic<Clock::rep> *last_command_end = nullptr;
     // -m: how many commands this server runs in its life (-1: no limit). `started` counts them;
     // the one that reaches the limit wakes the server (`wake_fd`, an eventfd) so it stops
     // accepting. Later exec requests, also on connections already open, are refused.
@@ -40,7 +43,7 @@ struct ServerContext {
 };
 
 // Serves the accepted `session` to its end and frees it; `startup_ticket` is its slot in
-// context.startups. True when a command was requested.
-bool serve_session(ssh_session session, const ServerContext &context, std::uint64_t startup_ticket);
+// context.startups.
+void serve_session(ssh_session session, const ServerContext &context, std::uint64_t startup_ticket);
 
 }  // namespace k8psh

@@ -1,4 +1,4 @@
-#include "server_session_state.h"
+#include "server_channel.h"
 
 #include "log.h"
 #include "signals.h"
@@ -11,7 +11,7 @@
 
 namespace k8psh::server_detail {
 
-void Session::pump_stdin() {
+void Channel::pump_stdin() {
     int fd = want_pty_ ? pty_.master() : child_.stdin_fd;
     char buffer[kIoChunk];
     while (!stdin_closed_) {
@@ -54,7 +54,7 @@ void Session::pump_stdin() {
     }
 }
 
-bool Session::pump_output(int fd, bool is_stderr) {
+bool Channel::pump_output(int fd, bool is_stderr) {
     char buffer[kIoChunk];
     for (;;) {
         uint32_t window = ssh_channel_window_size(channel_);
@@ -79,13 +79,13 @@ bool Session::pump_output(int fd, bool is_stderr) {
     }
 }
 
-void Session::pump_pipe(int &fd, bool is_stderr) {
+void Channel::pump_pipe(int &fd, bool is_stderr) {
     if (fd >= 0 && !pump_output(fd, is_stderr)) {
         close_fd(fd);
     }
 }
 
-void Session::send_exit() {
+void Channel::send_exit() {
     if (refused_code_ >= 0) {
         exit_code_ = refused_code_;
         ssh_channel_write_stderr(channel_, refusal_.data(), static_cast<uint32_t>(refusal_.size()));
@@ -103,10 +103,10 @@ void Session::send_exit() {
     // RFC 4254 order, after all output: exit status, EOF, close.
     ssh_channel_send_eof(channel_);
     ssh_channel_close(channel_);
-    // Then wait for the client to hang up: closing while its window adjustments sit unread in
-    // our receive queue would send a TCP reset, and a reset discards the tail of the output
-    // still queued on the client's side.
-    closing_ = true;
+    // Then wait for the client's close. The connection outlives the channel, so its window
+    // adjustments are still read: no TCP reset discards the tail of the output queued on the
+    // client's side.
+    phase_ = Phase::Closing;
     linger_deadline_ = Clock::now() + std::chrono::milliseconds(kCloseLingerMs);
 }
 
