@@ -55,7 +55,8 @@ void check_split(FuzzedDataProvider &data) {
 }
 
 // True when `whole` is the runs (size, fill byte), in order, followed by `tail`.
-bool is_runs_then(std::string_view whole, const std::vector<std::pair<std::size_t, char>> &runs, std::string_view tail) {
+bool is_runs_then(std::string_view whole, const std::vector<std::pair<std::size_t, char>> &runs,
+                  std::string_view tail) {
     std::size_t at = 0;
     for (const auto &[size, fill] : runs) {
         if (whole.size() - at < size || whole.substr(at, size).find_first_not_of(fill) != std::string_view::npos) {
