@@ -160,6 +160,9 @@ public:
         }
     }
 
+    // Another line for the section, before the first start().
+    void add_command(const std::string &line) { commands_.push_back(line); }
+
     int port() const { return port_; }
     std::string key_directory() const { return dir_ / "keys"; }
     std::string log_path() const { return dir_ / "server.log"; }
