@@ -5,10 +5,11 @@
 
 #include <arpa/inet.h>
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -247,9 +248,6 @@ TcpPair make_tcp_pair(int listener, const sockaddr_in &address) {
 // Two silent TCP connections fill the slots; the policy's own clock (the waits make_room asks
 // for) decides when the older one has had its fair share and is cut, the younger one stays.
 TEST(ConnectionLimits, TheOldestSilentHolderIsCutAfterItsFairShare) {
-    if (std::getenv("K8PSH_EMULATED") != nullptr) {
-        GTEST_SKIP() << "qemu-user passes TCP_INFO back as a single int, so no idle time is seen there";
-    }
     UniqueFd listener(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     ASSERT_GE(listener.get(), 0);
     sockaddr_in address{};
@@ -262,6 +260,14 @@ TEST(ConnectionLimits, TheOldestSilentHolderIsCutAfterItsFairShare) {
 
     TcpPair older = make_tcp_pair(listener.get(), address);
     ASSERT_GE(older.server.get(), 0);
+    // The idle time comes from TCP_INFO; where it is not passed through whole (an emulator),
+    // no holder is ever seen idle and there is nothing to test.
+    tcp_info info{};
+    socklen_t info_length = sizeof info;
+    if (getsockopt(older.server.get(), IPPROTO_TCP, TCP_INFO, &info, &info_length) != 0 ||
+        info_length < offsetof(tcp_info, tcpi_last_data_recv) + sizeof info.tcpi_last_data_recv) {
+        GTEST_SKIP() << "TCP_INFO is not available here (" << info_length << " bytes)";
+    }
     UniqueFd wake = make_eventfd();
     StartupSlots slots(2, wake.get());
     ASSERT_NE(slots.admit(older.server.get()), 0u);
