@@ -34,6 +34,9 @@ Init start_init(const std::vector<std::string> &command) {
     const pid_t pid = fork();
     if (pid == 0) {
         dup2(fds[1], STDOUT_FILENO);
+        // Only directories anyone may search: an unsearchable PATH entry (a root-only one, when
+        // the tests run as another user) turns "not found" into execvp's EACCES, 126.
+        setenv("PATH", "/usr/bin:/bin", 1);
         _exit(run_init(command));
     }
     close(fds[1]);
