@@ -96,6 +96,7 @@ public:
         const std::string keys = key_directory();
         const std::string log = log_path();
         std::vector<std::string> args = {"k8pshd", "-c", conf, "-n", "srv", "--keys", keys, "-d"};
+        args.insert(args.end(), arguments_.begin(), arguments_.end());
         std::vector<char *> argv;
         for (auto &arg : args) {
             argv.push_back(arg.data());
@@ -162,6 +163,37 @@ public:
 
     // Another line for the section, before the first start().
     void add_command(const std::string &line) { commands_.push_back(line); }
+    // More k8pshd options, before start().
+    void add_arguments(const std::vector<std::string> &arguments) {
+        arguments_.insert(arguments_.end(), arguments.begin(), arguments.end());
+    }
+
+    // Sends a signal to the running server (it is still reaped by stop() or wait_exit()).
+    void signal(int number) const {
+        if (pid_ > 0) {
+            kill(pid_, number);
+        }
+    }
+
+    // Waits for the server to end by itself within `seconds` (scaled); its exit status, or -1
+    // when it is still running (it is then left to stop()).
+    int wait_exit(int seconds) {
+        if (pid_ <= 0) {
+            return -1;
+        }
+        const auto deadline = Clock::now() + std::chrono::seconds(seconds * time_scale());
+        int status = 0;
+        while (waitpid(pid_, &status, WNOHANG) == 0) {
+            if (Clock::now() > deadline) {
+                return -1;
+            }
+            poll(nullptr, 0, 10);
+        }
+        pid_ = -1;
+        return status;
+    }
+
+    pid_t pid() const { return pid_; }
 
     int port() const { return port_; }
     std::string key_directory() const { return dir_ / "keys"; }
@@ -170,6 +202,7 @@ public:
 
 private:
     std::vector<std::string> commands_;
+    std::vector<std::string> arguments_;
     TempDir dir_;
     pid_t pid_ = -1;
     int port_ = -1;
