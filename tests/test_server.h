@@ -85,7 +85,11 @@ public:
         if (port_ < 0) {
             ensure_key_directory(key_directory(), {});
             port_ = free_port();
-            std::string config = "[ srv:" + std::to_string(port_) + " ]\n";
+            std::string config;
+            for (const auto &line : settings_) {
+                config += line + "\n";
+            }
+            config += "[ srv:" + std::to_string(port_) + " ]\n";
             for (const auto &line : commands_) {
                 config += "  " + line + "\n";
             }
@@ -163,6 +167,8 @@ public:
 
     // Another line for the section, before the first start().
     void add_command(const std::string &line) { commands_.push_back(line); }
+    // A setting line ahead of the section, before the first start().
+    void add_setting(const std::string &line) { settings_.push_back(line); }
     // More k8pshd options, before start().
     void add_arguments(const std::vector<std::string> &arguments) {
         arguments_.insert(arguments_.end(), arguments.begin(), arguments.end());
@@ -203,6 +209,7 @@ public:
 private:
     std::vector<std::string> commands_;
     std::vector<std::string> arguments_;
+    std::vector<std::string> settings_;
     TempDir dir_;
     pid_t pid_ = -1;
     int port_ = -1;
