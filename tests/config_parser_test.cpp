@@ -3,9 +3,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <map>
 
 namespace k8psh {
@@ -569,75 +566,6 @@ TEST(ConfigUpstreamShapes, BrokenFiles) {
     expect_error("baseDirectory=${HOME}\n[ name:70000 ]", 2, 3, "port out of range");
     expect_error("baseDirectory=${HOME}\n[ name:7a00 ]", 2, 3, "invalid port number");
     expect_error("baseDirectory=${HOME}\n[name\n]", 2, 6, "expecting ] to close the server section");
-}
-
-// --- load_config: the only I/O, on a temporary directory ---
-
-class ConfigLoad : public ::testing::Test {
-protected:
-    void SetUp() override {
-        std::string pattern = (std::filesystem::temp_directory_path() / "k8psh-config-XXXXXX").string();
-        ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-        dir_ = std::filesystem::canonical(pattern);
-        std::filesystem::create_directories(dir_ / "conf" / "sub");
-    }
-    void TearDown() override { std::filesystem::remove_all(dir_); }
-
-    std::string write(const std::string &text) {
-        const std::string path = (dir_ / "conf" / "k8psh.conf").string();
-        std::ofstream(path) << text;
-        return path;
-    }
-
-    std::filesystem::path dir_;
-};
-
-TEST_F(ConfigLoad, BaseDirectoryDefaultsToTheConfigDirectory) {
-    const Config config = load_config(write("[s]\nx\n"));
-    EXPECT_EQ(config.base_directory, (dir_ / "conf").string());
-    EXPECT_EQ(config.servers.size(), 1u);
-}
-
-TEST_F(ConfigLoad, RelativeBaseDirectoryIsResolvedAgainstTheConfigDirectory) {
-    EXPECT_EQ(load_config(write("baseDirectory = ..\n")).base_directory, dir_.string());
-    EXPECT_EQ(load_config(write("baseDirectory = sub/\n")).base_directory, (dir_ / "conf" / "sub").string());
-    EXPECT_EQ(load_config(write("baseDirectory = not/yet/there\n")).base_directory,
-              (dir_ / "conf" / "not" / "yet" / "there").string());
-}
-
-TEST_F(ConfigLoad, AbsoluteBaseDirectoryIsKept) {
-    EXPECT_EQ(load_config(write("baseDirectory = /nonexistent/k8psh//ws/\n")).base_directory, "/nonexistent/k8psh/ws");
-}
-
-TEST_F(ConfigLoad, RelativeKeyDirectoryIsResolvedAgainstTheConfigDirectory) {
-    EXPECT_EQ(load_config(write("keyDirectory = keys\n")).key_directory, (dir_ / "conf" / "keys").string());
-    EXPECT_EQ(load_config(write("keyDirectory = ../bin/keys\n")).key_directory, (dir_ / "bin" / "keys").string());
-    EXPECT_EQ(load_config(write("keyDirectory = /k8psh/bin/keys\n")).key_directory, "/k8psh/bin/keys");
-    EXPECT_FALSE(load_config(write("[s]\nx\n")).key_directory.has_value());
-}
-
-TEST_F(ConfigLoad, ExpandsTheProcessEnvironment) {
-    ::setenv("K8PSH_TEST_CONFIG_DIR", "/from/env", 1);
-    EXPECT_EQ(load_config(write("baseDirectory = ${K8PSH_TEST_CONFIG_DIR}\n")).base_directory, "/from/env");
-    ::unsetenv("K8PSH_TEST_CONFIG_DIR");
-    EXPECT_EQ(process_env()("K8PSH_TEST_CONFIG_DIR"), std::nullopt);
-}
-
-TEST_F(ConfigLoad, ErrorsNameTheFile) {
-    const std::string missing = (dir_ / "missing.conf").string();
-    try {
-        load_config(missing);
-        ADD_FAILURE() << "no error";
-    } catch (const ConfigError &error) {
-        EXPECT_EQ(std::string(error.what()), missing + ": cannot read: No such file or directory");
-        EXPECT_EQ(error.line, 0);
-    }
-    EXPECT_THROW(load_config(dir_.string()), ConfigError);
-    const std::string path = write("[s]\nx\n[t]\nx\n");
-    const Config twice = load_config(path);
-    ASSERT_EQ(twice.warnings.size(), 1u);
-    EXPECT_EQ(twice.warnings[0].rfind(path + ":4: command \"x\" is defined again (first at " + path + ":2)", 0), 0u)
-        << twice.warnings[0];
 }
 
 // --- a stub's load: its own command only ---

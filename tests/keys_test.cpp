@@ -89,23 +89,6 @@ TEST(KeysFormat, ArmourWrapsBase64At70Columns) {
     EXPECT_EQ(text.back(), '\n');
 }
 
-// Parsing ssh-keygen's own file and writing it again with the same check value must give the
-// same bytes: our writer is ssh-keygen's format, not merely one libssh tolerates.
-TEST(KeysFormat, MatchesSshKeygenByteForByte) {
-    if (!have_ssh_keygen()) {
-        GTEST_SKIP() << "ssh-keygen is not installed";
-    }
-    TempDir dir;
-    const std::string path = dir / "reference";
-    ASSERT_EQ(std::system(("ssh-keygen -q -t ed25519 -N '' -C 'made by ssh-keygen' -f " + path).c_str()), 0);
-    const std::string original = read_file(path);
-    const auto parsed = parse_openssh_private_key(original);
-    ASSERT_TRUE(parsed);
-    EXPECT_EQ(parsed->comment, "made by ssh-keygen");
-    EXPECT_EQ(openssh_private_key_text(parsed->key, parsed->comment, parsed->checkint), original);
-    EXPECT_EQ(openssh_public_key(parsed->key.public_key, parsed->comment), read_file(path + ".pub"));
-}
-
 TEST(KeysFormat, PublicKeyAndKnownHostsLines) {
     const auto pair = generate_ed25519();
     const auto pub = openssh_public_key(pair.public_key, "k8psh-host");
@@ -113,33 +96,6 @@ TEST(KeysFormat, PublicKeyAndKnownHostsLines) {
     EXPECT_EQ(pub.substr(pub.size() - 12), " k8psh-host\n");
     EXPECT_EQ(parse_openssh_public_key(pub), pair.public_key);
     EXPECT_EQ(known_hosts_line(pair.public_key), "* " + key_fields(pub) + "\n");
-}
-
-TEST(KeysFormat, KnownHostsKeysSkipCommentsAndOtherTypes) {
-    const auto ours = ed25519_public_base64(generate_ed25519().public_key);
-    const auto other = ed25519_public_base64(generate_ed25519().public_key);
-    const std::string text = "# * ssh-ed25519 " + other + "\n" + "* ssh-rsa AAAAB3NzaC1yc2E\n" + "\n" +
-                             "  host ssh-ed25519 " + ours + " comment\n" + "*  ssh-ed25519\n" + "* ssh-ed25519 " +
-                             other;
-    EXPECT_EQ(known_hosts_ed25519_keys(text), (std::vector<std::string>{ours, other}));
-}
-
-TEST(KeysFormat, SameKeyBase64ComparesWholeFields) {
-    EXPECT_TRUE(same_key_base64("AAAA", "AAAA"));
-    EXPECT_FALSE(same_key_base64("AAAA", "AAAB"));
-    EXPECT_FALSE(same_key_base64("AAAA", "AAAAA"));
-    EXPECT_TRUE(same_key_base64("", ""));
-}
-
-TEST(KeysFormat, ParserRejectsDamagedKeys) {
-    const auto pair = generate_ed25519();
-    std::string text = openssh_private_key(pair, "x");
-    ASSERT_TRUE(parse_openssh_private_key(text));
-    EXPECT_FALSE(parse_openssh_private_key(text.substr(0, text.size() / 2)));
-    // The seed sits in the middle of the container; any change there breaks the pairing.
-    text[text.size() / 2] = text[text.size() / 2] == 'A' ? 'B' : 'A';
-    EXPECT_FALSE(parse_openssh_private_key(text));
-    EXPECT_FALSE(parse_openssh_public_key("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ"));
 }
 
 TEST(KeysSecretBytes, MovesOwnership) {
@@ -326,29 +282,6 @@ TEST(KeysCheck, WarnsAboutLoosePermissionsAndMissingFiles) {
     } catch (const KeyError &e) {
         EXPECT_EQ(std::string(e.what()).rfind(tmp / "absent: missing (run k8psh --install", 0), 0u) << e.what();
     }
-}
-
-// Found by tests/fuzz/keyfile_fuzz. libsodium 1.0.18 decodes every byte >= 0x80 as '/' and skips
-// NUL bytes as if they were listed as ignored, so a key line or file with such a stray byte in
-// its base64 read as a key (the same one, or another) where OpenSSH reads none.
-TEST(KeysFormat, BytesOutsideTheBase64AlphabetAreRejected) {
-    const std::string line = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIzBzPDOWMBVuRr2z9mIs1GZf8+x5OVlIsFr62r3YKdd c\n";
-    ASSERT_TRUE(parse_openssh_public_key(line));
-    std::string damaged = line;
-    damaged[damaged.find("z9m") + 1] = '\xb5';  // the fuzzer's reproducer: read as '/', another key
-    EXPECT_EQ(parse_openssh_public_key(damaged), std::nullopt);
-
-    // Three 0xff bytes in the comment always put a '/' into the armoured text.
-    std::string text = openssh_private_key(generate_ed25519(), "\xff\xff\xff");
-    ASSERT_TRUE(parse_openssh_private_key(text));
-    const std::size_t slash = text.find('/');
-    ASSERT_NE(slash, std::string::npos);
-    std::string high_byte = text;
-    high_byte[slash] = '\xb5';
-    EXPECT_FALSE(parse_openssh_private_key(high_byte));
-    std::string nul = text;
-    nul.insert(slash, 1, '\0');
-    EXPECT_FALSE(parse_openssh_private_key(nul));
 }
 
 }  // namespace
