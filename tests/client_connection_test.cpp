@@ -17,22 +17,11 @@ namespace {
 
 class ClientConnection : public ::testing::Test {
 protected:
-    void SetUp() override {
-        std::string why;
-        if (!server_.start(why)) {
-            if (std::getenv("K8PSH_EMULATED") != nullptr) {
-                GTEST_SKIP() << "the server cannot be started here (qemu-user): " << why;
-            }
-            FAIL() << why;
-        }
-    }
+    void SetUp() override { K8PSH_START_TEST_SERVER(server_); }
 
     ConnectTarget target(const std::string &key_directory) const {
-        ConnectTarget target;
-        target.port = server_.port();
-        target.server_name = "srv";
+        ConnectTarget target = server_.target();
         target.key_directory = key_directory;
-        target.timeout_ms = 20000L * test::time_scale();
         return target;
     }
 

@@ -24,13 +24,7 @@ protected:
         test::write_file(server_.dir() / "argdump", "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\0' \"$a\"; done\n");
         ASSERT_EQ(chmod((server_.dir() / "argdump").c_str(), 0755), 0);
         server_.add_command("argdump " + (server_.dir() / "argdump"));
-        std::string why;
-        if (!server_.start(why)) {
-            if (std::getenv("K8PSH_EMULATED") != nullptr) {
-                GTEST_SKIP() << "the server cannot be started here (qemu-user): " << why;
-            }
-            FAIL() << why;
-        }
+        K8PSH_START_TEST_SERVER(server_);
         config_ = load_config(server_.dir() / "k8psh.conf");
         // No reuse master: it would outlive the test as a detached process.
         config_.connection_reuse_ms = 0;

@@ -20,13 +20,7 @@ protected:
     void SetUp() override {
         // No reuse master: it would outlive the test as a detached process.
         server_.add_setting("connectionReuseMs = 0");
-        std::string why;
-        if (!server_.start(why)) {
-            if (std::getenv("K8PSH_EMULATED") != nullptr) {
-                GTEST_SKIP() << "the server cannot be started here (qemu-user): " << why;
-            }
-            FAIL() << why;
-        }
+        K8PSH_START_TEST_SERVER(server_);
     }
 
     // Runs the binary as `name ARGS…` in the configuration's directory, with the pod's

@@ -36,19 +36,8 @@ WireRequest shell(const std::string &script) {
 class RemoteRun : public ::testing::Test {
 protected:
     void SetUp() override {
-        std::string why;
-        if (!server_.start(why)) {
-            if (std::getenv("K8PSH_EMULATED") != nullptr) {
-                GTEST_SKIP() << "the server cannot be started here (qemu-user): " << why;
-            }
-            FAIL() << why;
-        }
-        ConnectTarget target;
-        target.port = server_.port();
-        target.server_name = "srv";
-        target.key_directory = server_.key_directory();
-        target.timeout_ms = 20000L * test::time_scale();
-        session_ = connect_authenticated(target);
+        K8PSH_START_TEST_SERVER(server_);
+        session_ = connect_authenticated(server_.target());
         // The command's streams go to files, so no pipe fills while the run is in progress.
         in_.reset(open(path("stdin").c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
         out_.reset(open(path("stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));

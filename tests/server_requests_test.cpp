@@ -2,7 +2,7 @@
 // k8pshd: a configured command runs (the later of two definitions), everything else is refused
 // with exit code and one "k8psh: …" line on stderr that says what may be run: no shell, no
 // subsystem, unknown commands, unsplittable command lines, working directories outside the base,
-// missing executables; and one command per connection.
+// missing executables; and several commands on one connection.
 #include "argv_quoting.h"
 #include "client_connection.h"
 #include "exit_codes.h"
@@ -25,24 +25,9 @@ struct Result {
 
 class ServerRequests : public ::testing::Test {
 protected:
-    void SetUp() override {
-        std::string why;
-        if (!server_.start(why)) {
-            if (std::getenv("K8PSH_EMULATED") != nullptr) {
-                GTEST_SKIP() << "the server cannot be started here (qemu-user): " << why;
-            }
-            FAIL() << why;
-        }
-    }
+    void SetUp() override { K8PSH_START_TEST_SERVER(server_); }
 
-    OwnedSession connect() {
-        ConnectTarget target;
-        target.port = server_.port();
-        target.server_name = "srv";
-        target.key_directory = server_.key_directory();
-        target.timeout_ms = 20000L * test::time_scale();
-        return connect_authenticated(target);
-    }
+    OwnedSession connect() { return connect_authenticated(server_.target()); }
 
     // One request through the stub's own code path (stdin empty, streams to files).
     Result run(const WireRequest &request) {
@@ -163,15 +148,35 @@ TEST_F(ServerRequests, AMissingExecutableCannotExecute) {
     EXPECT_EQ(result.err.rfind("k8psh: cannot execute '/nonexistent/tool' in ", 0), 0u) << result.err;
 }
 
-TEST_F(ServerRequests, OneCommandPerConnection) {
+TEST_F(ServerRequests, SeveralCommandsShareOneConnection) {
     OwnedSession session = connect();
-    ssh_channel first = ssh_channel_new(session.get());
-    ASSERT_EQ(ssh_channel_open_session(first), SSH_OK);
-    ssh_channel second = ssh_channel_new(session.get());
-    EXPECT_NE(ssh_channel_open_session(second), SSH_OK);
-    ssh_channel_free(second);
-    ssh_channel_close(first);
-    ssh_channel_free(first);
+    auto open_exec = [&](const char *command) {
+        ssh_channel channel = ssh_channel_new(session.get());
+        EXPECT_EQ(ssh_channel_open_session(channel), SSH_OK) << ssh_get_error(session.get());
+        EXPECT_EQ(ssh_channel_request_exec(channel, command), SSH_OK) << ssh_get_error(session.get());
+        return channel;
+    };
+    auto finish = [](ssh_channel channel) {
+        std::string out;
+        char buffer[256];
+        int n;
+        while ((n = ssh_channel_read(channel, buffer, sizeof buffer, 0)) > 0) {
+            out.append(buffer, static_cast<std::size_t>(n));
+        }
+        const int code = ssh_channel_get_exit_status(channel);
+        ssh_channel_close(channel);
+        ssh_channel_free(channel);
+        return std::to_string(code) + " " + out;
+    };
+    // Two at once: b ends while a still waits for its stdin, so neither waits for the other.
+    ssh_channel a = open_exec("sh -c 'read line; echo a:$line; exit 3'");
+    ssh_channel b = open_exec("sh -c 'echo b; exit 4'");
+    EXPECT_EQ(finish(b), "4 b\n");
+    EXPECT_EQ(ssh_channel_write(a, "x\n", 2), 2);
+    ssh_channel_send_eof(a);
+    EXPECT_EQ(finish(a), "3 a:x\n");
+    // And another after both have ended, on the same connection.
+    EXPECT_EQ(finish(open_exec("tool again")), "0 second again\n");
 }
 
 }  // namespace

@@ -18,24 +18,9 @@ namespace {
 
 class ServerStreams : public ::testing::Test {
 protected:
-    void SetUp() override {
-        std::string why;
-        if (!server_.start(why)) {
-            if (std::getenv("K8PSH_EMULATED") != nullptr) {
-                GTEST_SKIP() << "the server cannot be started here (qemu-user): " << why;
-            }
-            FAIL() << why;
-        }
-    }
+    void SetUp() override { K8PSH_START_TEST_SERVER(server_); }
 
-    OwnedSession connect() {
-        ConnectTarget target;
-        target.port = server_.port();
-        target.server_name = "srv";
-        target.key_directory = server_.key_directory();
-        target.timeout_ms = 20000L * test::time_scale();
-        return connect_authenticated(target);
-    }
+    OwnedSession connect() { return connect_authenticated(server_.target()); }
 
     // Runs `argv` with stdin from the file `in` ("" for none); stdout and stderr to files.
     RunOutcome run(const std::vector<std::string> &argv, const std::string &in = "", bool merge = false) {

@@ -22,25 +22,11 @@ protected:
     // cannot run (the test then checks started()).
     void start(const std::vector<std::string> &arguments) {
         server_.add_arguments(arguments);
-        std::string why;
-        if (server_.start(why)) {
-            return;
-        }
-        if (std::getenv("K8PSH_EMULATED") != nullptr) {
-            GTEST_SKIP() << "the server cannot be started here (qemu-user): " << why;
-        }
-        FAIL() << why;
+        K8PSH_START_TEST_SERVER(server_);
     }
     static bool started() { return !HasFatalFailure() && !IsSkipped(); }
 
-    OwnedSession connect() {
-        ConnectTarget target;
-        target.port = server_.port();
-        target.server_name = "srv";
-        target.key_directory = server_.key_directory();
-        target.timeout_ms = 20000L * test::time_scale();
-        return connect_authenticated(target);
-    }
+    OwnedSession connect() { return connect_authenticated(server_.target()); }
 
     // Runs `script` with stdin from `in` and stdout to `out`; stderr goes to a file.
     RunOutcome run(const std::string &script, int in, int out) {

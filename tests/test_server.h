@@ -3,6 +3,7 @@
 // path CMake compiled in) started under the name k8pshd, with a pod's keys made by pki in a
 // scratch directory, on a free loopback port. Killed and reaped when the object goes, on every
 // path.
+#include "client_connection.h"
 #include "keys.h"
 #include "sys.h"
 #include "temp_dir.h"
@@ -207,6 +208,15 @@ public:
 
     int port() const { return port_; }
     std::string key_directory() const { return dir_ / "keys"; }
+    // Where a client finds this server ("srv"), with a generous connect time.
+    ConnectTarget target() const {
+        ConnectTarget target;
+        target.port = port_;
+        target.server_name = "srv";
+        target.key_directory = key_directory();
+        target.timeout_ms = 20000L * time_scale();
+        return target;
+    }
     std::string log_path() const { return dir_ / "server.log"; }
     const TempDir &dir() const { return dir_; }
 
@@ -220,3 +230,17 @@ private:
 };
 
 }  // namespace k8psh::test
+
+// Starts `server` (a TestServer) from a test or its SetUp: a fatal failure when it cannot, a
+// skip under qemu-user, where this machine's binfmt may not run the server the way a test needs.
+// A macro because GTEST_SKIP and FAIL return from the function they are written in.
+#define K8PSH_START_TEST_SERVER(server)                                                               \
+    do {                                                                                              \
+        std::string why_not_started;                                                                  \
+        if (!(server).start(why_not_started)) {                                                       \
+            if (std::getenv("K8PSH_EMULATED") != nullptr) {                                           \
+                GTEST_SKIP() << "the server cannot be started here (qemu-user): " << why_not_started; \
+            }                                                                                         \
+            FAIL() << why_not_started;                                                                \
+        }                                                                                             \
+    } while (0)

@@ -1,4 +1,4 @@
-// One connection's life on a real k8pshd (serve_session): only the pod's key gets in, a silent
+// One connection's life on a real k8pshd (server_connection): only the pod's key gets in, a silent
 // connection is dropped after the login grace, a command gets a PTY when asked, and a client
 // that vanishes hangs its command up (SIGHUP, then SIGKILL after the hang-up grace).
 #include "argv_quoting.h"
@@ -14,29 +14,15 @@
 namespace k8psh {
 namespace {
 
-class ServerSession : public ::testing::Test {
+class ServerConnection : public ::testing::Test {
 protected:
     void start(const std::vector<std::string> &arguments) {
         server_.add_arguments(arguments);
-        std::string why;
-        if (server_.start(why)) {
-            return;
-        }
-        if (std::getenv("K8PSH_EMULATED") != nullptr) {
-            GTEST_SKIP() << "the server cannot be started here (qemu-user): " << why;
-        }
-        FAIL() << why;
+        K8PSH_START_TEST_SERVER(server_);
     }
     static bool started() { return !HasFatalFailure() && !IsSkipped(); }
 
-    ConnectTarget target() const {
-        ConnectTarget target;
-        target.port = server_.port();
-        target.server_name = "srv";
-        target.key_directory = server_.key_directory();
-        target.timeout_ms = 20000L * test::time_scale();
-        return target;
-    }
+    ConnectTarget target() const { return server_.target(); }
 
     // Runs `script` in a thread on its own connection; returns once the command has written its
     // first line (its pid), which it returns. The connection is `session_`; output goes to a pipe.
@@ -102,7 +88,7 @@ protected:
     RunOutcome outcome_;
 };
 
-TEST_F(ServerSession, OnlyThePodsKeyGetsIn) {
+TEST_F(ServerConnection, OnlyThePodsKeyGetsIn) {
     start({});
     if (!started()) {
         return;
@@ -125,7 +111,7 @@ TEST_F(ServerSession, OnlyThePodsKeyGetsIn) {
     ssh_disconnect(session.get());
 }
 
-TEST_F(ServerSession, ASilentConnectionIsDroppedAfterTheLoginGrace) {
+TEST_F(ServerConnection, ASilentConnectionIsDroppedAfterTheLoginGrace) {
     start({"--login-grace-ms", "500"});
     if (!started()) {
         return;
@@ -156,7 +142,7 @@ TEST_F(ServerSession, ASilentConnectionIsDroppedAfterTheLoginGrace) {
     EXPECT_EQ(received.rfind("SSH-2.0-", 0), 0u) << received;
 }
 
-TEST_F(ServerSession, APtyIsGivenWhenAsked) {
+TEST_F(ServerConnection, APtyIsGivenWhenAsked) {
     start({});
     if (!started()) {
         return;
@@ -180,7 +166,7 @@ TEST_F(ServerSession, APtyIsGivenWhenAsked) {
     EXPECT_EQ(test::read_file(dir / "err"), "");
 }
 
-TEST_F(ServerSession, AVanishedClientsCommandIsHungUp) {
+TEST_F(ServerConnection, AVanishedClientsCommandIsHungUp) {
     start({});
     if (!started()) {
         return;
@@ -192,7 +178,7 @@ TEST_F(ServerSession, AVanishedClientsCommandIsHungUp) {
     EXPECT_TRUE(gone_within(pid, 20));
 }
 
-TEST_F(ServerSession, AHangupImmuneCommandIsStillEndedAfterTheGrace) {
+TEST_F(ServerConnection, AHangupImmuneCommandIsStillEndedAfterTheGrace) {
     start({"--hangup-grace-ms", "300"});
     if (!started()) {
         return;
