@@ -29,7 +29,7 @@ protected:
     std::string with_foreign(const std::string &name, const std::string &file) {
         const std::string other = dir_ / "other";
         ensure_key_directory(other, {});
-        const std::string mixed = dir_ / name;
+        std::string mixed = dir_ / name;
         std::filesystem::create_directory(mixed);
         for (const char *key : {kClientKey, kKnownHosts}) {
             const std::string from = (key == file ? other : server_.key_directory()) + "/" + key;

@@ -28,7 +28,7 @@ protected:
     void TearDown() override { std::filesystem::remove_all(dir_); }
 
     std::string write(const std::string &text) {
-        const std::string path = (dir_ / "conf" / "k8psh.conf").string();
+        std::string path = (dir_ / "conf" / "k8psh.conf").string();
         std::ofstream(path) << text;
         return path;
     }

@@ -17,7 +17,7 @@ protected:
     // An executable file DIR/NAME (mode 0755, or `mode`).
     std::string make(const std::string &dir, const std::string &name, unsigned mode = 0755) {
         std::filesystem::create_directories(dir_ / dir);
-        const std::string path = dir_ / (dir + "/" + name);
+        std::string path = dir_ / (dir + "/" + name);
         test::write_file(path, "#!/bin/sh\n");
         chmod(path.c_str(), mode);
         return path;

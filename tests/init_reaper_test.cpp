@@ -96,12 +96,18 @@ TEST(InitReaper, ACommandThatCannotRunGives126) {
 // (98 otherwise), and after it kills the orphan, the pid disappears, which a zombie never does
 // (99 after 30 s). 3 means both held.
 TEST(InitReaper, ReapsAnOrphanedGrandchildWhileTheCommandRuns) {
+    if (std::getenv("K8PSH_EMULATED") != nullptr) {
+        // Measured on arm64 in CI: the orphan's parent was not the init process (exit 98).
+        GTEST_SKIP() << "under qemu-user an orphan is not re-parented to its subreaper";
+    }
     test::TempDir dir;
+    // On every early exit the orphan is killed first: left running, it would hold the test's
+    // output open for its minute.
     const std::string script =
         "(sleep 60 & echo $! > \"$1\")\n"
         "pid=$(cat \"$1\")\n"
         "set -- $(cat /proc/$pid/stat)\n"
-        "[ \"$4\" = \"$PPID\" ] || exit 98\n"
+        "[ \"$4\" = \"$PPID\" ] || { kill $pid; exit 98; }\n"
         "kill $pid\n"
         "i=0\n"
         "while kill -0 $pid 2>/dev/null; do\n"

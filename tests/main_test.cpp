@@ -27,18 +27,10 @@ protected:
     // K8PSH_CONFIG and K8PSH_KEYS, stdin empty; waits for its end.
     Ran run(const std::string &name, std::vector<std::string> args) {
         args.insert(args.begin(), name);
-        std::vector<char *> argv;
-        for (auto &arg : args) {
-            argv.push_back(arg.data());
-        }
-        argv.push_back(nullptr);
+        std::vector<char *> argv = exec_array(args);
         std::vector<std::string> env = {"K8PSH_CONFIG=" + (server_.dir() / "k8psh.conf"),
                                         "K8PSH_KEYS=" + server_.key_directory(), "PATH=/usr/bin:/bin"};
-        std::vector<char *> envp;
-        for (auto &entry : env) {
-            envp.push_back(entry.data());
-        }
-        envp.push_back(nullptr);
+        std::vector<char *> envp = exec_array(env);
         const std::string out = dir_ / "out";
         const std::string err = dir_ / "err";
         posix_spawn_file_actions_t actions;

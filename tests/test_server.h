@@ -106,11 +106,7 @@ public:
         const std::string log = log_path();
         std::vector<std::string> args = {"k8pshd", "-c", conf, "-n", "srv", "--keys", keys, "-d"};
         args.insert(args.end(), arguments_.begin(), arguments_.end());
-        std::vector<char *> argv;
-        for (auto &arg : args) {
-            argv.push_back(arg.data());
-        }
-        argv.push_back(nullptr);
+        std::vector<char *> argv = exec_array(args);
         posix_spawn_file_actions_t actions;
         posix_spawn_file_actions_init(&actions);
         posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);

@@ -155,6 +155,17 @@ void make_directories(const std::string &path, mode_t mode) {
     throw_create_error(path, error);
 }
 
+std::vector<char *> exec_array(const std::vector<std::string> &strings) {
+    std::vector<char *> array;
+    array.reserve(strings.size() + 1);
+    for (const auto &text : strings) {
+        // exec's prototype predates const; it never writes through these.
+        array.push_back(const_cast<char *>(text.c_str()));
+    }
+    array.push_back(nullptr);
+    return array;
+}
+
 std::string parent_directory(const std::string &path) {
     auto parent = std::filesystem::path(path).parent_path().string();
     return parent.empty() ? "." : parent;

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <sys/types.h>
+#include <vector>
 
 namespace k8psh {
 
@@ -64,6 +65,10 @@ bool read_file(const std::string &path, std::string &text, std::size_t max_bytes
 // `mkdir -p`: directories it creates get exactly `mode` (not reduced by the umask). Throws
 // FileError.
 void make_directories(const std::string &path, mode_t mode);
+
+// The NULL-terminated array of C strings that exec and posix_spawn take, pointing into `strings`
+// (which must outlive it and stay unchanged).
+std::vector<char *> exec_array(const std::vector<std::string> &strings);
 
 // The directory part of `path`, "." when it has none.
 std::string parent_directory(const std::string &path);

@@ -3,6 +3,7 @@
 #include "exit_codes.h"
 #include "log.h"
 #include "process.h"
+#include "sys.h"
 
 #include <cerrno>
 #include <csignal>
@@ -27,11 +28,7 @@ pid_t start(const std::vector<std::string> &command, const sigset_t &mask, const
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     posix_spawnattr_setsigmask(&attr, &mask);
     posix_spawnattr_setsigdefault(&attr, &defaults);
-    std::vector<char *> argv;
-    for (const auto &word : command) {
-        argv.push_back(const_cast<char *>(word.c_str()));
-    }
-    argv.push_back(nullptr);
+    std::vector<char *> argv = exec_array(command);
     pid_t pid = -1;
     int rc = posix_spawnp(&pid, argv[0], nullptr, &attr, argv.data(), environ);
     posix_spawnattr_destroy(&attr);

@@ -1,6 +1,7 @@
 #include "install.h"
 
 #include "atomic_file.h"
+#include "sys.h"
 
 #include <cerrno>
 #include <cstring>
@@ -23,7 +24,7 @@ void copy_into(const std::string &source, AtomicFile &out) {
     if (fd.get() < 0) {
         cannot_read(source, errno);
     }
-    std::vector<unsigned char> buffer(128 * 1024);
+    std::vector<unsigned char> buffer(2 * kIoChunk);
     for (;;) {
         const ssize_t got = read(fd.get(), buffer.data(), buffer.size());
         if (got < 0 && errno == EINTR) {

@@ -106,21 +106,13 @@ bool spawn_command(const SpawnRequest &request, Child &child, SpawnFailure &fail
     }
     posix_spawnattr_setsigdefault(&setup.attr, &defaults);
 
-    std::vector<char *> argv;
-    for (const auto &arg : request.argv) {
-        argv.push_back(const_cast<char *>(arg.c_str()));
-    }
-    argv.push_back(nullptr);
+    std::vector<char *> argv = exec_array(request.argv);
     std::vector<std::string> env_strings;
     env_strings.reserve(request.env.size());
     for (const auto &[name, value] : request.env) {
-        env_strings.push_back(name + "=" + value);
+        env_strings.push_back(std::string(name).append("=").append(value));
     }
-    std::vector<char *> envp;
-    for (auto &entry : env_strings) {
-        envp.push_back(entry.data());
-    }
-    envp.push_back(nullptr);
+    std::vector<char *> envp = exec_array(env_strings);
 
     std::optional<std::string> command_path;
     for (const auto &[name, value] : request.env) {
