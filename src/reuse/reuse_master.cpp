@@ -4,7 +4,7 @@
 #include "exit_codes.h"
 #include "log.h"
 #include "process_title.h"
-#include "remote_run.h"
+#include "reuse_connection.h"
 #include "reuse_directory.h"
 #include "sys.h"
 
@@ -42,13 +42,13 @@ void on_stop(int) {
     errno = saved;
 }
 
+// The master's main thread is its connection thread: it accepts stubs and is the only thread
+// that touches the SSH session (reuse_connection.h). Each accepted stub gets a thread that
+// checks it, reads its request and then relays its descriptors (reuse_job.h).
 class Master {
 public:
     Master(const ConnectTarget &target, long idle_ms, int listen_fd)
-        : target_(target), idle_ms_(idle_ms), listen_fd_(listen_fd), last_work_(Clock::now()) {
-        target_.interrupt_fd = -1;  // the stub's self-pipe is not ours
-        spare_target_ = target_;
-        spare_target_.timeout_ms = 0;  // one attempt: a spare is an optimisation, never a wait
+        : connection_(without_interrupt(target)), idle_ms_(idle_ms), listen_fd_(listen_fd), last_work_(Clock::now()) {
         if (pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) {
             wake_[0] = wake_[1] = -1;
         }
@@ -56,30 +56,48 @@ public:
     void serve();
 
 private:
+    static ConnectTarget without_interrupt(ConnectTarget target) {
+        target.interrupt_fd = -1;  // the stub's self-pipe is not ours
+        return target;
+    }
     void handle(int client);
-    RunOutcome run(OwnedSession session, const WireRequest &request, const RunIo &io);
-    OwnedSession take_spare();
+    bool keep_connection_warm();
     void wake() { (void)!write(wake_[1], "w", 1); }
 
-    ConnectTarget target_;
-    ConnectTarget spare_target_;
+    ReuseConnection connection_;  // the main thread's alone
     long idle_ms_;
     int listen_fd_;
     int wake_[2] = {-1, -1};
+    bool reconnect_ = true;     // open a connection ahead of the next stub
+    int connect_failures_ = 0;  // failed attempts in a row
+    static constexpr int kConnectAttempts = 3;
 
-    std::mutex mutex_;  // guards what follows: the handler threads share it with serve()
-    OwnedSession spare_;
-    bool spare_wanted_ = true;
-    int spare_failures_ = 0;  // failed spare connections in a row while idle
-    static constexpr int kSpareAttempts = 3;
-    int running_ = 0;
+    std::mutex mutex_;                                // guards what follows: the stubs' threads share it with serve()
+    std::vector<std::shared_ptr<ReuseJob>> pending_;  // accepted, waiting for their channel
+    int running_ = 0;                                 // stubs' threads
     Clock::time_point last_work_;
 };
 
-OwnedSession Master::take_spare() {
-    std::lock_guard lock(mutex_);
-    spare_wanted_ = true;
-    return std::move(spare_);
+// A connection ready before the next stub comes saves it the handshake. False when the server
+// seems gone: nothing to keep warm for it, the master ends.
+bool Master::keep_connection_warm() {
+    if (connection_.is_open() || !reconnect_) {
+        return true;
+    }
+    std::string why;
+    if (connection_.open(why, 0)) {  // one attempt: a warm connection is an optimisation, never a wait
+        reconnect_ = false;
+        connect_failures_ = 0;
+        return true;
+    }
+    K8PSH_DEBUG_LOG("reuse", "no connection ahead: {}", why);
+    // One failed attempt on a busy machine is not proof (a handshake cut or timed out): only a
+    // few in a row, a little apart, end the master. Stubs waiting for it then connect themselves.
+    if (++connect_failures_ >= kConnectAttempts) {
+        return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 * connect_failures_));
+    return true;
 }
 
 void Master::serve() {
@@ -94,14 +112,12 @@ void Master::serve() {
             K8PSH_DEBUG_LOG("reuse", "asked to stop: exiting");
             break;
         }
-        bool connect_spare = false;
-        int spare_fd = -1;
+        std::vector<std::shared_ptr<ReuseJob>> arrived;
         int timeout = -1;
         {
             std::lock_guard lock(mutex_);
-            connect_spare = spare_ == nullptr && spare_wanted_;
-            spare_fd = spare_ != nullptr ? ssh_get_fd(spare_.get()) : -1;
-            if (running_ == 0) {
+            arrived.swap(pending_);
+            if (running_ == 0 && arrived.empty() && !connection_.has_channels()) {
                 auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - last_work_).count();
                 if (idle >= idle_ms_) {
                     K8PSH_DEBUG_LOG("reuse", "idle for {} ms: exiting", idle);
@@ -110,32 +126,17 @@ void Master::serve() {
                 timeout = static_cast<int>(idle_ms_ - idle);
             }
         }
-        if (connect_spare) {
-            OwnedSession session;
-            try {
-                session = connect_authenticated(spare_target_);
-                K8PSH_DEBUG_LOG("reuse", "spare connection ready");
-            } catch (const ConnectError &error) {
-                K8PSH_DEBUG_LOG("reuse", "no spare connection: {}", error.message);
-            }
-            std::lock_guard lock(mutex_);
-            spare_wanted_ = false;  // after a failure, try again when a run has finished
-            if (session == nullptr && running_ == 0) {
-                // The server is gone (or refuses us): nothing to keep warm for it. One failed
-                // attempt on a busy machine is not proof of that (a handshake cut or timed out),
-                // so only a few in a row, a little apart, end the master.
-                if (++spare_failures_ >= kSpareAttempts) {
-                    break;
-                }
-                std::this_thread::sleep_for(std::chrono::milliseconds(100 * spare_failures_));
-                spare_wanted_ = true;
-                continue;
-            }
-            spare_failures_ = 0;
-            spare_ = std::move(session);
-            continue;
+        for (const auto &job : arrived) {
+            connection_.start(job);
+            timeout = 0;  // its channel may have changed while we waited for replies: a turn first
         }
-        pollfd fds[3] = {{listen_fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}, {spare_fd, POLLIN, 0}};
+        if (!keep_connection_warm()) {
+            break;
+        }
+        if (reconnect_ && !connection_.is_open()) {
+            timeout = 0;  // the next attempt, after keep_connection_warm's pause
+        }
+        pollfd fds[3] = {{listen_fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}, {connection_.fd(), connection_.events(), 0}};
         if (poll(fds, 3, timeout) < 0 && errno != EINTR) {
             break;
         }
@@ -144,15 +145,13 @@ void Master::serve() {
             while (read(wake_[0], drain, sizeof drain) > 0) {
             }
         }
-        if (fds[2].revents != 0) {
-            // The server never speaks first on an idle connection: this is its hang-up (login
-            // grace, restart). Replace the spare.
-            std::lock_guard lock(mutex_);
-            if (spare_ != nullptr && ssh_get_fd(spare_.get()) == spare_fd) {
-                K8PSH_DEBUG_LOG("reuse", "spare connection closed by the server");
-                UnconnectedSession gone(spare_.release());  // nobody left to say goodbye to
-                spare_wanted_ = true;
-            }
+        // Also when only a stub had news (stdin, a signal, room for output): cheap when idle.
+        bool was_open = connection_.is_open();
+        connection_.service();
+        if (was_open && !connection_.is_open()) {
+            // The server hung up (its idle limit, a restart) or the network broke: try a new
+            // one; if the server is gone, the master ends.
+            reconnect_ = true;
         }
         if (fds[0].revents != 0) {
             int client = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
@@ -170,29 +169,6 @@ void Master::serve() {
             }
         }
     }
-    std::lock_guard lock(mutex_);
-    spare_.reset();
-}
-
-RunOutcome Master::run(OwnedSession owned, const WireRequest &request, const RunIo &io) {
-    RunOutcome outcome;
-    for (int attempt = 0; attempt < 2; ++attempt) {
-        if (!owned) {
-            try {
-                owned = connect_authenticated(target_);
-            } catch (const ConnectError &error) {
-                return {exit_code::kConnection, error.message};
-            }
-        }
-        outcome = run_on_session(owned.get(), request, io, target_.server_name);
-        bool stale_spare = outcome.channel_refused && attempt == 0;
-        owned.reset();
-        if (!stale_spare) {
-            break;  // the command ran (or was refused by the server itself): never twice
-        }
-        K8PSH_DEBUG_LOG("reuse", "connection went stale, running on a new one");
-    }
-    return outcome;
 }
 
 void Master::handle(int client) {
@@ -206,11 +182,21 @@ void Master::handle(int client) {
     if (ours) {
         setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &kRequestReadTimeout, sizeof kRequestReadTimeout);
         if (auto request = receive_reuse_request(client, fds); request.has_value()) {
-            if (send(client, &kAccepted, 1, MSG_NOSIGNAL) == 1) {
-                RunOutcome outcome = run(take_spare(), *request, RunIo{fds[0], fds[1], fds[2], client, true});
-                wake();  // a new spare, while the stub prints and exits
+            auto job = std::make_shared<ReuseJob>(std::move(*request), RunIo{fds[0], fds[1], fds[2], client, true},
+                                                  [this] { wake(); });
+            {
+                std::lock_guard lock(mutex_);
+                pending_.push_back(job);
+            }
+            wake();
+            // Declined: closed without the accept byte, so the stub knows nothing ran.
+            if (job->await_start()) {
+                bool told = send(client, &kAccepted, 1, MSG_NOSIGNAL) == 1;
+                RunOutcome outcome = job->relay();  // a stub already gone is noticed there
                 std::string result = encode_result(outcome.code, outcome.error);
-                (void)!send(client, result.data(), result.size(), MSG_NOSIGNAL);
+                if (told) {
+                    (void)!send(client, result.data(), result.size(), MSG_NOSIGNAL);
+                }
             }
         }
     }
@@ -223,7 +209,6 @@ void Master::handle(int client) {
         malloc_trim(0);  // a burst's buffers and thread stacks' heap go back while idle
     }
     last_work_ = Clock::now();
-    spare_wanted_ = true;
     wake();
 }
 
@@ -289,7 +274,7 @@ void Master::handle(int client) {
     }
     K8PSH_DEBUG_LOG("reuse", "master for {}:{} listening on {}", target.host, target.port, endpoint.socket);
     ensure_crypto_ready();
-    // Never destroyed: a handler thread may still be leaving its last critical section.
+    // Never destroyed: a stub's thread may still be leaving its last critical section.
     auto *master = new Master(target, idle_ms, listen_fd);
     master->serve();
     // Unlinked before closing: a stub connecting now finds no socket and runs on its own.

@@ -5,9 +5,10 @@
 // configuration: reuse_identity.h), that keeps one authenticated connection ready and runs the
 // next stubs' commands on it. A stub hands it its stdin/stdout/stderr over a private local
 // socket (reuse_socket.h), forwards its signals and exits with the code the master sends back.
-// Still one connection and one channel per invocation (README: Connection reuse): a used connection is closed
-// and the next one opened ahead of need. The master exits after connectionReuseMs without work,
-// or as soon as its server is gone, or on SIGTERM, removing its socket and lock file.
+// Commands share one connection, a channel each (reuse_connection.h), as OpenSSH's ControlMaster
+// does; it is opened ahead of the first stub and again when the server hung it up. The master
+// exits after connectionReuseMs without work, or as soon as its server is gone, or on SIGTERM,
+// removing its socket and lock file.
 #include "client_connection.h"
 #include "reuse_socket.h"
 

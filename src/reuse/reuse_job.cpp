@@ -1,0 +1,267 @@
+#include "reuse_job.h"
+
+#include "exit_codes.h"
+
+#include <cerrno>
+#include <climits>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace k8psh {
+namespace {
+
+bool is_socket(int fd) {
+    struct stat st {};
+    return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+}  // namespace
+
+ReuseJob::ReuseJob(WireRequest request, RunIo io, std::function<void()> wake_connection)
+    : request_(std::move(request)),
+      io_(io),
+      wake_connection_(std::move(wake_connection)),
+      wake_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+      out_is_socket_(is_socket(io.out)),
+      err_is_socket_(is_socket(io.err)) {}
+
+std::size_t ReuseJob::output_room() {
+    std::lock_guard lock(mutex_);
+    if (output_failed_ || stub_gone_) {
+        return kIoChunk;  // nobody takes it any more: drained and dropped
+    }
+    return output_bytes_ < kOutputLimit ? kOutputLimit - output_bytes_ : 0;
+}
+
+void ReuseJob::add_output(bool is_stderr, const char *data, std::size_t size) {
+    {
+        std::lock_guard lock(mutex_);
+        if (output_failed_ || stub_gone_) {
+            return;
+        }
+        output_.push_back({is_stderr, std::string(data, size)});
+        output_bytes_ += size;
+    }
+    wake_relay();
+}
+
+std::string ReuseJob::take_stdin(std::size_t max, bool &ended) {
+    std::string taken;
+    bool was_full = false;
+    {
+        std::lock_guard lock(mutex_);
+        was_full = stdin_.size() >= kStdinLimit;
+        if (stdin_.size() <= max) {
+            taken.swap(stdin_);
+        } else {
+            taken = stdin_.substr(0, max);
+            stdin_.erase(0, max);
+        }
+        ended = stdin_ended_ && stdin_.empty();
+    }
+    if (was_full && !taken.empty()) {
+        wake_relay();  // it stopped reading stdin while the buffer was full
+    }
+    return taken;
+}
+
+std::vector<int> ReuseJob::take_signals() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(signals_, {});
+}
+
+bool ReuseJob::stub_gone() {
+    std::lock_guard lock(mutex_);
+    return stub_gone_;
+}
+
+bool ReuseJob::output_failed() {
+    std::lock_guard lock(mutex_);
+    return output_failed_;
+}
+
+void ReuseJob::accept() {
+    {
+        std::lock_guard lock(mutex_);
+        start_ = Start::Accepted;
+    }
+    wake_relay();
+}
+
+void ReuseJob::decline() {
+    {
+        std::lock_guard lock(mutex_);
+        start_ = Start::Declined;
+    }
+    wake_relay();
+}
+
+bool ReuseJob::await_start() {
+    for (;;) {
+        {
+            std::lock_guard lock(mutex_);
+            if (start_ != Start::Waiting) {
+                return start_ == Start::Accepted;
+            }
+        }
+        // Signals the stub forwards meanwhile are kept for the command; its end is noticed.
+        pollfd fds[2] = {{wake_.get(), POLLIN, 0}, {io_.control, POLLIN, 0}};
+        if (poll(fds, 2, -1) < 0 && errno != EINTR) {
+            fds[1].revents = POLLHUP;
+        }
+        if (fds[0].revents != 0) {
+            std::uint64_t count = 0;
+            (void)!read(wake_.get(), &count, sizeof count);
+        }
+        if (fds[1].revents != 0 && !read_control()) {
+            {
+                std::lock_guard lock(mutex_);
+                stub_gone_ = true;
+            }
+            wake_connection_();
+            return false;
+        }
+    }
+}
+
+void ReuseJob::finish(RunOutcome outcome) {
+    {
+        std::lock_guard lock(mutex_);
+        start_ = Start::Accepted;
+        finished_ = true;
+        outcome_ = std::move(outcome);
+    }
+    wake_relay();
+}
+
+void ReuseJob::wake_relay() {
+    std::uint64_t one = 1;
+    (void)!write(wake_.get(), &one, sizeof one);
+}
+
+// False once stdin ended (end of file or an error: the command sees its stdin end either way).
+bool ReuseJob::read_stdin() {
+    std::size_t room = 0;
+    {
+        std::lock_guard lock(mutex_);
+        room = kStdinLimit - stdin_.size();
+    }
+    std::string buffer(room < kIoChunk ? room : kIoChunk, '\0');
+    ssize_t n = read(io_.in, buffer.data(), buffer.size());
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+        return true;
+    }
+    std::lock_guard lock(mutex_);
+    if (n <= 0) {
+        stdin_ended_ = true;
+        return false;
+    }
+    stdin_.append(buffer.data(), static_cast<std::size_t>(n));
+    return true;
+}
+
+// Signal numbers, one byte each. False once the stub's socket ended: the stub is gone.
+bool ReuseJob::read_control() {
+    unsigned char bytes[64];
+    ssize_t n = recv(io_.control, bytes, sizeof bytes, MSG_DONTWAIT);
+    if (n > 0) {
+        std::lock_guard lock(mutex_);
+        signals_.insert(signals_.end(), bytes, bytes + n);
+        return true;
+    }
+    return n < 0 && (errno == EINTR || errno == EAGAIN);
+}
+
+// As much of `chunk` as the ready descriptor takes without blocking (stalled_output.h explains
+// why the descriptor stays blocking). False when the output failed; errno says why.
+bool ReuseJob::write_output(Chunk &chunk, std::size_t &written) {
+    int fd = chunk.is_stderr ? io_.err : io_.out;
+    const char *data = chunk.bytes.data() + written;
+    std::size_t size = chunk.bytes.size() - written;
+    ssize_t n = -1;
+    if (chunk.is_stderr ? err_is_socket_ : out_is_socket_) {
+        n = send(fd, data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+    } else {
+        n = write(fd, data, size < PIPE_BUF ? size : PIPE_BUF);
+    }
+    if (n < 0) {
+        return errno == EINTR || errno == EAGAIN;
+    }
+    written += static_cast<std::size_t>(n);
+    return true;
+}
+
+RunOutcome ReuseJob::relay() {
+    Chunk current{false, {}};
+    std::size_t written = 0;
+    bool writing = false;
+    for (;;) {
+        bool want_stdin = false;
+        {
+            std::lock_guard lock(mutex_);
+            if (!writing && !output_.empty()) {
+                current = std::move(output_.front());
+                output_.pop_front();
+                written = 0;
+                writing = true;
+            }
+            if (finished_ && !writing) {
+                return outcome_;
+            }
+            want_stdin = !stdin_ended_ && stdin_.size() < kStdinLimit;
+        }
+        int out_fd = writing ? (current.is_stderr ? io_.err : io_.out) : -1;
+        pollfd fds[4] = {{wake_.get(), POLLIN, 0},
+                         {io_.control, POLLIN, 0},
+                         {want_stdin ? io_.in : -1, POLLIN, 0},
+                         {out_fd, POLLOUT, 0}};
+        if (poll(fds, 4, -1) < 0 && errno != EINTR) {
+            fds[1].revents = POLLHUP;  // cannot wait: treat as the stub's end, the command is hung up
+        }
+        if (fds[0].revents != 0) {
+            std::uint64_t count = 0;
+            (void)!read(wake_.get(), &count, sizeof count);
+        }
+        bool news = false;
+        if (fds[1].revents != 0) {
+            if (!read_control()) {
+                {
+                    std::lock_guard lock(mutex_);
+                    stub_gone_ = true;
+                }
+                wake_connection_();
+                return {exit_code::kConnection, "the stub went away"};
+            }
+            news = true;
+        }
+        if (fds[2].revents != 0) {
+            read_stdin();
+            news = true;
+        }
+        if (fds[3].revents != 0) {
+            bool ok = (fds[3].revents & POLLNVAL) == 0 && write_output(current, written);
+            if (!ok || written == current.bytes.size()) {
+                std::lock_guard lock(mutex_);
+                bool was_full = output_bytes_ >= kOutputLimit;
+                output_bytes_ -= current.bytes.size();
+                writing = false;
+                if (!ok) {
+                    // SIGPIPE is ignored in the master (a stub would die of it): the command's
+                    // output has nowhere to go, so it is hung up like a stub's would be.
+                    output_failed_ = true;
+                    output_.clear();
+                    output_bytes_ = 0;
+                }
+                news = news || was_full || !ok;
+            }
+        }
+        if (news) {
+            wake_connection_();
+        }
+    }
+}
+
+}  // namespace k8psh
