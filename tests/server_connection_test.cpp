@@ -1,6 +1,7 @@
 // One connection's life on a real k8pshd (server_connection): only the pod's key gets in, a silent
-// connection is dropped after the login grace, a command gets a PTY when asked, and a client
-// that vanishes hangs its command up (SIGHUP, then SIGKILL after the hang-up grace).
+// connection is dropped after the login grace, an authenticated one without a command after
+// connectionReuseMs plus the grace, a command gets a PTY when asked, and a client that vanishes
+// hangs its command up (SIGHUP, then SIGKILL after the hang-up grace).
 #include "argv_quoting.h"
 #include "client_connection.h"
 #include "remote_run.h"
@@ -57,6 +58,22 @@ protected:
         shutdown(ssh_get_fd(session_.get()), SHUT_RDWR);
         if (runner_.joinable()) {
             runner_.join();
+        }
+    }
+
+    // Reads `fd` (under an SSH session: the bytes are lost to it) until the server closes it or
+    // `deadline` passes; whether it closed.
+    static bool closed_by(int fd, Clock::time_point deadline) {
+        for (;;) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+            pollfd p{fd, POLLIN, 0};
+            if (left <= 0 || poll(&p, 1, static_cast<int>(left)) != 1) {
+                return false;
+            }
+            char buffer[4096];
+            if (read(fd, buffer, sizeof buffer) <= 0) {
+                return true;
+            }
         }
     }
 
@@ -140,6 +157,48 @@ TEST_F(ServerConnection, ASilentConnectionIsDroppedAfterTheLoginGrace) {
     }
     EXPECT_TRUE(closed);
     EXPECT_EQ(received.rfind("SSH-2.0-", 0), 0u) << received;
+}
+
+// A reuse master keeps its authenticated connection open between commands for connectionReuseMs
+// and then leaves: the server keeps such a connection that long plus the login grace.
+TEST_F(ServerConnection, AnAuthenticatedConnectionMayIdleForTheReuseTimePlusTheGrace) {
+    const int scale = test::time_scale();
+    const auto grace = std::chrono::milliseconds(300 * scale);
+    const auto reuse = std::chrono::milliseconds(700 * scale);
+    server_.add_setting("connectionReuseMs = " + std::to_string(reuse.count()));
+    start({"--login-grace-ms", std::to_string(grace.count())});
+    if (!started()) {
+        return;
+    }
+    // The server counts from its accept, which comes after this.
+    const auto before = Clock::now();
+    OwnedSession session = connect_authenticated(target());
+    const int fd = ssh_get_fd(session.get());
+    // The server never speaks first on an idle connection: any byte before the limit is its
+    // goodbye. Quiet from here until well past the grace (whose clock started earlier, at the
+    // accept), yet short of the limit unless the handshake took 500 ms.
+    pollfd p{fd, POLLIN | POLLRDHUP, 0};
+    EXPECT_EQ(poll(&p, 1, static_cast<int>((grace + std::chrono::milliseconds(200 * scale)).count())), 0)
+        << "cut before connectionReuseMs + the login grace";
+    EXPECT_TRUE(closed_by(fd, before + std::chrono::seconds(10 * scale))) << "still open after 10 s";
+    EXPECT_GE(Clock::now() - before, reuse + grace);
+    UnconnectedSession gone(session.release());  // the server has hung up: nobody to say goodbye to
+}
+
+// Without reuse (connectionReuseMs = 0) an authenticated connection is kept for the login grace.
+TEST_F(ServerConnection, WithoutReuseAnAuthenticatedConnectionMayIdleForTheGrace) {
+    const auto grace = std::chrono::milliseconds(300 * test::time_scale());
+    server_.add_setting("connectionReuseMs = 0");
+    start({"--login-grace-ms", std::to_string(grace.count())});
+    if (!started()) {
+        return;
+    }
+    const auto before = Clock::now();
+    OwnedSession session = connect_authenticated(target());
+    // A bound far above the grace, far below the default reuse time (30 s) plus the grace.
+    EXPECT_TRUE(closed_by(ssh_get_fd(session.get()), before + std::chrono::seconds(8 * test::time_scale())));
+    EXPECT_GE(Clock::now() - before, grace);
+    UnconnectedSession gone(session.release());
 }
 
 TEST_F(ServerConnection, APtyIsGivenWhenAsked) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <optional>
 #include <poll.h>
 #include <vector>
@@ -36,8 +37,8 @@ public:
         int timeout = -1;
         if (deadline_) {
             auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline_ - Clock::now()).count();
-            // Rounded up: waking a millisecond early would only spin once more.
-            timeout = left < 0 ? 0 : static_cast<int>(left) + 1;
+            // Rounded up, and capped to poll's int: waking early would only turn the loop once more.
+            timeout = left < 0 ? 0 : static_cast<int>(std::min<long long>(left, INT_MAX - 1)) + 1;
         }
         return poll(fds_.data(), static_cast<nfds_t>(fds_.size()), timeout) >= 0 || errno == EINTR;
     }

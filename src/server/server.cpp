@@ -25,6 +25,7 @@
 #include <optional>
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
@@ -321,6 +322,10 @@ int Server::run(const std::string &key_directory, const std::optional<std::strin
     context_.shutdown_fd = shutdown_read_.get();
     context_.wait_for_commands = !options_.no_wait;
     context_.login_grace_ms = options_.login_grace_ms;
+    // connectionReuseMs may be any long in the file: capped (about 24 days) so that neither the sum
+    // nor a connection's deadline overflows.
+    const long long reuse_ms = std::clamp<long long>(config_.connection_reuse_ms, 0, INT_MAX);
+    context_.authenticated_idle_ms = reuse_ms > 0 ? reuse_ms + options_.login_grace_ms : options_.login_grace_ms;
     context_.hangup_grace_ms = options_.hangup_grace_ms;
     context_.commands = &commands_;
     context_.last_command_end = &last_command_end_;

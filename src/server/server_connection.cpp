@@ -98,6 +98,7 @@ int Connection::on_auth_pubkey(ssh_key key, char state) {
     }
     if (state == SSH_PUBLICKEY_STATE_VALID) {
         K8PSH_DEBUG_LOG("server", "{}: authenticated", peer_);
+        authenticated_ = true;
         leave_startup_slot();  // a startup slot is for strangers only
     }
     return SSH_AUTH_SUCCESS;
@@ -144,8 +145,12 @@ bool Connection::drop_done_channels() {
     return had_command;
 }
 
+Clock::time_point Connection::idle_deadline() const {
+    const long long limit = authenticated_ ? context_.authenticated_idle_ms : context_.login_grace_ms;
+    return idle_since_ + std::chrono::milliseconds(limit);
+}
+
 void Connection::loop() {
-    const auto grace = std::chrono::milliseconds(context_.login_grace_ms);
     const int ssh_fd = ssh_get_fd(ssh_);
     PollSet set;
     for (;;) {
@@ -161,7 +166,7 @@ void Connection::loop() {
         }
         const bool idle = !has_command();
         if (idle && !vanished_) {
-            set.deadline(idle_since_ + grace);
+            set.deadline(idle_deadline());
         }
         if (!set.wait()) {
             break;
@@ -177,8 +182,13 @@ void Connection::loop() {
                 }
             }
         }
-        if (!vanished_ && !has_command() && (auth_failures_ > 6 || Clock::now() >= idle_since_ + grace)) {
-            K8PSH_DEBUG_LOG("server", "{}: no command within the login grace time", peer_);
+        if (!vanished_ && !has_command() && (auth_failures_ > 6 || Clock::now() >= idle_deadline())) {
+            if (authenticated_) {
+                K8PSH_DEBUG_LOG("server", "{}: idle without a command for {} ms", peer_,
+                                context_.authenticated_idle_ms);
+            } else {
+                K8PSH_DEBUG_LOG("server", "{}: no command within the login grace time", peer_);
+            }
             break;
         }
         if (set.fired(i_stop)) {
@@ -194,7 +204,7 @@ void Connection::loop() {
             idle_since_ = Clock::now();
         }
         // Gone, or stopping, once nothing runs any more. A client that just keeps its connection
-        // open between commands (a ControlMaster) is cut by the idle rule above.
+        // open between commands (a ControlMaster, a reuse master) is cut by the idle rule above.
         if ((vanished_ || shutdown_seen_) && channels_.empty()) {
             break;
         }

@@ -47,6 +47,9 @@ private:
     bool has_command() const;
     // Drops the channels that are done, each with its log line; true when one had a command.
     bool drop_done_channels();
+    // When a connection without a command is cut: idle_since_ plus the login grace, or once
+    // authenticated, the server's authenticated_idle_ms (server_session.h).
+    Clock::time_point idle_deadline() const;
     void leave_startup_slot() {
         if (context_.startups != nullptr) {
             context_.startups->release(startup_ticket_);
@@ -62,10 +65,11 @@ private:
 
     std::string peer_;
     int auth_failures_ = 0;
+    bool authenticated_ = false;
     bool vanished_ = false;
     bool shutdown_seen_ = false;
-    // Without a command, a connection may stay this long: from its start (the login grace,
-    // for strangers and for a reuse master's spare alike) and again from its last command's end.
+    // Without a command, a connection is cut at idle_deadline(), counted from this: its start,
+    // and again its last command's end.
     Clock::time_point idle_since_ = Clock::now();
     std::list<std::unique_ptr<Channel>> channels_;
 };

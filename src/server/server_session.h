@@ -24,9 +24,14 @@ struct ServerContext {
     std::vector<unsigned char> client_key_blob;  // the only public key allowed in
     int shutdown_fd = -1;                        // becomes readable when the server stops
     bool wait_for_commands = true;               // false with --no-wait: kill commands at shutdown
-    int login_grace_ms = 10000;                  // to authenticate and send exec (again after each command)
+    int login_grace_ms = 10000;                  // to authenticate, from the connection's start
     int hangup_grace_ms = 5000;                  // SIGHUP → SIGKILL for commands of vanished clients
     int shutdown_grace_ms = 10000;               // SIGTERM → SIGKILL for commands at shutdown
+    // How long an authenticated connection may stay without a command, from its start and again
+    // from its last command's end. A reuse master keeps one open between commands and leaves by
+    // itself after the configuration's connectionReuseMs, so that plus the login grace (the
+    // margin); without reuse (connectionReuseMs <= 0), the login grace.
+    long long authenticated_idle_ms = 10000;
     // Channels with a command requested and not yet ended: the server's idle timeout (-t)
     // counts from when this drops to 0 (at `last_command_end`, set by the channel that ends);
     // connections held open without a command (a reuse master's spare) are not work.
