@@ -199,6 +199,14 @@ TEST(Sys, ReadFileStopsAtMaxBytes) {
     EXPECT_EQ(text, std::string(20000, 'a'));
 }
 
+// Files whose size stat does not tell (0 in /proc) are read to their end all the same.
+TEST(Sys, ReadFileOfAProcFile) {
+    std::string text;
+    ASSERT_TRUE(read_file("/proc/self/status", text));
+    EXPECT_EQ(text.rfind("Name:", 0), 0u);
+    EXPECT_NE(text.find("\nPid:"), std::string::npos);
+}
+
 TEST(Sys, ReadFileOfADirectoryFailsWithEisdir) {
     test::TempDir dir;
     std::string text;

@@ -63,8 +63,9 @@ private:
     void skip_comment();
     void expect_end_of_line();
     void skip_quoted();
+    size_t plain_word_end() const;
     void skip_command_line();
-    void check_command_name(const std::string &name, size_t offset) const;
+    void check_command_name(std::string_view name, size_t offset) const;
 
     std::string read_word(char terminator);
     void read_single_quoted(std::string &value);
@@ -191,17 +192,37 @@ void Parser::skip_quoted() {
 }
 
 // The name becomes a stub's file name in -e DIR: `../x` or `a/b` would write elsewhere.
-void Parser::check_command_name(const std::string &name, size_t offset) const {
+void Parser::check_command_name(std::string_view name, size_t offset) const {
     if (name.empty()) {
         fail(offset, "empty command name");
     }
-    if (name.find('/') != std::string::npos || name == "." || name == "..") {
-        fail(offset, "command name \"" + name + "\" is not a file name (no '/', not . or ..)");
+    if (name.find('/') != std::string_view::npos || name == "." || name == "..") {
+        fail(offset, "command name \"" + std::string(name) + "\" is not a file name (no '/', not . or ..)");
     }
+}
+
+// The end of the word at pos_ when it reads as written (no quote, no `${`: read_word would
+// return its text unchanged), else npos.
+size_t Parser::plain_word_end() const {
+    size_t end = pos_;
+    for (; end < text_.size() && !is_space(text_[end]) && text_[end] != '#'; ++end) {
+        const char c = text_[end];
+        if (c == '\'' || c == '"' || (c == '$' && at(end + 1) == '{')) {
+            return std::string_view::npos;
+        }
+    }
+    return end;
 }
 
 // Past the rest of a command line that is not the one asked for.
 void Parser::skip_command_line() {
+    // Most lines hold no quote: they end at the next newline (so does a comment), found by memchr.
+    const size_t newline = std::min(text_.find('\n', pos_), text_.size());
+    const std::string_view rest = text_.substr(pos_, newline - pos_);
+    if (rest.find('\'') == std::string_view::npos && rest.find('"') == std::string_view::npos) {
+        pos_ = newline;
+        return;
+    }
     while (!at_end() && peek() != '\n' && peek() != '#') {
         if (peek() == '\'' || peek() == '"') {
             skip_quoted();
@@ -414,9 +435,18 @@ void Parser::parse_command(Config &config) {
     // A stub needs its own command only: the others cost a scan for the end of their line
     // instead of words, environment entries and argv (10,000 commands: 50 ms to a few).
     // Every name is still checked: a stub refuses a file whose names could not all be stubs.
+    // A name without quotes or `${` (nearly all) is compared where it stands, without a copy.
     if (!only_command_.empty()) {
         const size_t start = pos_;
-        const std::string name = read_word('\0');
+        std::string decoded;
+        std::string_view name;
+        if (const size_t end = plain_word_end(); end != std::string_view::npos) {
+            name = text_.substr(start, end - start);
+            pos_ = end;
+        } else {
+            decoded = read_word('\0');
+            name = decoded;
+        }
         check_command_name(name, start);
         if (name != only_command_) {
             skip_command_line();
