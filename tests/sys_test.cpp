@@ -207,6 +207,22 @@ TEST(Sys, ReadFileOfAProcFile) {
     EXPECT_NE(text.find("\nPid:"), std::string::npos);
 }
 
+TEST(Sys, MappedFileHasTheBytesOrSaysWhyNot) {
+    test::TempDir dir;
+    const std::string content = std::string(10000, 'm') + "\nend";
+    test::write_file(dir / "file", content);
+    MappedFile mapped;
+    ASSERT_TRUE(mapped.map(dir / "file"));
+    EXPECT_EQ(mapped.text(), content);
+    errno = 0;
+    EXPECT_FALSE(MappedFile().map(dir / "missing"));
+    EXPECT_EQ(errno, ENOENT);
+    EXPECT_FALSE(MappedFile().map(dir.path()));
+    EXPECT_EQ(errno, EISDIR);
+    test::write_file(dir / "empty", "");
+    EXPECT_FALSE(MappedFile().map(dir / "empty"));  // read instead: there is nothing to map
+}
+
 TEST(Sys, ReadFileOfADirectoryFailsWithEisdir) {
     test::TempDir dir;
     std::string text;

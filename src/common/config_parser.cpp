@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <map>
@@ -23,6 +24,24 @@ std::string locate(const std::string &file, int line, int column, const std::str
 // Upstream's isWhitespace: '\t' '\n' '\v' '\f' '\r' and ' '.
 bool is_space(char c) {
     return (c >= 9 && c <= 13) || c == ' ';
+}
+
+// What a stub's skip path looks for in the other commands' lines, one table lookup per byte.
+enum : unsigned char { kWordEnd = 1, kDecoded = 2, kQuote = 4, kNewline = 8 };
+constexpr std::array<unsigned char, 256> kSkipClass = [] {
+    std::array<unsigned char, 256> table{};
+    for (unsigned char c : {'\t', '\n', '\v', '\f', '\r', ' ', '#'}) {
+        table[c] |= kWordEnd;  // is_space, or a comment
+    }
+    table['\n'] |= kNewline;
+    table['\''] |= kDecoded | kQuote;
+    table['"'] |= kDecoded | kQuote;
+    table['$'] |= kDecoded;  // only before `{`
+    return table;
+}();
+
+unsigned char skip_class(char c) {
+    return kSkipClass[static_cast<unsigned char>(c)];
 }
 
 int hex_value(char c) {
@@ -204,23 +223,27 @@ void Parser::check_command_name(std::string_view name, size_t offset) const {
 // The end of the word at pos_ when it reads as written (no quote, no `${`: read_word would
 // return its text unchanged), else npos.
 size_t Parser::plain_word_end() const {
-    size_t end = pos_;
-    for (; end < text_.size() && !is_space(text_[end]) && text_[end] != '#'; ++end) {
-        const char c = text_[end];
-        if (c == '\'' || c == '"' || (c == '$' && at(end + 1) == '{')) {
+    for (size_t end = pos_; end < text_.size(); ++end) {
+        const unsigned char kind = skip_class(text_[end]);
+        if ((kind & kWordEnd) != 0) {
+            return end;
+        }
+        if ((kind & kDecoded) != 0 && (text_[end] != '$' || at(end + 1) == '{')) {
             return std::string_view::npos;
         }
     }
-    return end;
+    return text_.size();
 }
 
 // Past the rest of a command line that is not the one asked for.
 void Parser::skip_command_line() {
-    // Most lines hold no quote: they end at the next newline (so does a comment), found by memchr.
-    const size_t newline = std::min(text_.find('\n', pos_), text_.size());
-    const std::string_view rest = text_.substr(pos_, newline - pos_);
-    if (rest.find('\'') == std::string_view::npos && rest.find('"') == std::string_view::npos) {
-        pos_ = newline;
+    // Most lines hold no quote: they end at the next newline (so does a comment).
+    size_t end = pos_;
+    while (end < text_.size() && (skip_class(text_[end]) & (kNewline | kQuote)) == 0) {
+        ++end;
+    }
+    if (end == text_.size() || text_[end] == '\n') {
+        pos_ = end;
         return;
     }
     while (!at_end() && peek() != '\n' && peek() != '#') {

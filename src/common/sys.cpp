@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <system_error>
@@ -149,6 +150,32 @@ bool read_file(const std::string &path, std::string &text, std::size_t max_bytes
         }
         text.append(buffer, static_cast<std::size_t>(n));
     }
+    return true;
+}
+
+MappedFile::~MappedFile() {
+    if (data_ != nullptr) {
+        munmap(data_, size_);
+    }
+}
+
+bool MappedFile::map(const std::string &path) {
+    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat st {};
+    if (fd.get() < 0 || fstat(fd.get(), &st) != 0) {
+        return false;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size <= 0) {
+        errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+        return false;
+    }
+    const auto size = static_cast<std::size_t>(st.st_size);
+    void *data = mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd.get(), 0);
+    if (data == MAP_FAILED) {
+        return false;
+    }
+    data_ = data;
+    size_ = size;
     return true;
 }
 
