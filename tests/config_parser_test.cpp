@@ -624,5 +624,45 @@ TEST(ConfigOnlyCommand, WhatIsStillChecked) {
     EXPECT_THROW(parse("[a]\ny \"\\q\"\nx\n"), ConfigError);
 }
 
+// A name with quotes or `${…}` is decoded before it is compared (plain names are compared where
+// they stand); a skipped line with a quote anywhere, even one spanning lines or inside a comment,
+// is walked piece by piece, so later lines keep their numbers and errors their columns.
+TEST(ConfigOnlyCommand, DecodedNamesAndQuotedSkippedLines) {
+    const auto only = [](std::string_view text, const Vars &vars = {}) {
+        return parse_config(text, "test.conf", fake_env(vars), "x");
+    };
+    const std::vector<std::string> real{"real"};
+    EXPECT_EQ(only("[a]\n${CMD} real\n", {{"CMD", "x"}}).find_command("x")->argv, real);
+    EXPECT_EQ(only("[a]\n'x' real\n").find_command("x")->argv, real);
+    EXPECT_EQ(only("[a]\n\"x\"r'e'al\n").find_command("x"), nullptr);  // one word: `xreal`
+    EXPECT_EQ(only("[a]\nx$ no\ny${ no\n$x no\n").find_command("x"), nullptr);
+
+    const std::string skipped =
+        "[a]\n"
+        "y a'b\n"
+        "c' d # it's a comment\n"
+        "z \"one\\\"\n"
+        "\" 'two\n"
+        "'' three'\n"
+        "w#'\n"
+        "v /bin/true\r\n";
+    const Config config = only(skipped + "x line\n");
+    ASSERT_NE(config.find_command("x"), nullptr);
+    EXPECT_EQ(config.find_command("x")->line, 9);
+    EXPECT_EQ(parse(skipped + "x line\n").find_command("x")->line, 9);
+    try {
+        only(skipped + "x \"\\q\"\n");
+        ADD_FAILURE() << "no error";
+    } catch (const ConfigError &error) {
+        EXPECT_STREQ(error.what(), "test.conf:9:4: unrecognized escape sequence \\q");
+    }
+    try {
+        only("[a]\n  y\n  'q'\n  ../e # it's\n");
+        ADD_FAILURE() << "no error";
+    } catch (const ConfigError &error) {
+        EXPECT_STREQ(error.what(), "test.conf:4:3: command name \"../e\" is not a file name (no '/', not . or ..)");
+    }
+}
+
 }  // namespace
 }  // namespace k8psh

@@ -152,6 +152,30 @@ TEST_F(ConfigLoad, OnlyCommandKeepsTheOtherCommandsOut) {
     EXPECT_EQ(only.base_directory, (dir_ / "conf").string());
 }
 
+// A stub's load maps the file instead of reading it: the same messages for what it cannot use,
+// the same locations, and an empty file (which cannot be mapped) is read as before.
+TEST_F(ConfigLoad, AStubsLoadReportsLikeTheFullOne) {
+    const auto message = [](const std::string &path, std::string_view only) {
+        try {
+            load_config(path, only);
+        } catch (const ConfigError &error) {
+            return std::string(error.what());
+        }
+        return std::string("no error");
+    };
+    const std::string missing = (dir_ / "missing.conf").string();
+    EXPECT_EQ(message(missing, "x"), missing + ": cannot read: No such file or directory");
+    EXPECT_EQ(message((dir_ / "conf").string(), "x"), message((dir_ / "conf").string(), ""));
+    const std::string broken = write("[s]\ny 'spans\nlines'\nx\n[broken\n");
+    EXPECT_EQ(message(broken, "x"), broken + ":5:8: expecting ] to close the server section, but found \"\"");
+    EXPECT_EQ(message(broken, "x"), message(broken, ""));
+    EXPECT_TRUE(load_config(write(""), "x").servers.empty());
+    const Config only = load_config(write("[s]\ny 'spans\nlines'\nx /bin/x\n"), "x");
+    ASSERT_NE(only.find_command("x"), nullptr);
+    EXPECT_EQ(only.find_command("x")->line, 4);
+    EXPECT_EQ(only.find_command("x")->argv, std::vector<std::string>{"/bin/x"});
+}
+
 // Sets or clears K8PSH_CONFIG for one test and puts the previous value back.
 class ConfigVariable {
 public:

@@ -199,6 +199,30 @@ TEST(Sys, ReadFileStopsAtMaxBytes) {
     EXPECT_EQ(text, std::string(20000, 'a'));
 }
 
+// Files whose size stat does not tell (0 in /proc) are read to their end all the same.
+TEST(Sys, ReadFileOfAProcFile) {
+    std::string text;
+    ASSERT_TRUE(read_file("/proc/self/status", text));
+    EXPECT_EQ(text.rfind("Name:", 0), 0u);
+    EXPECT_NE(text.find("\nPid:"), std::string::npos);
+}
+
+TEST(Sys, MappedFileHasTheBytesOrSaysWhyNot) {
+    test::TempDir dir;
+    const std::string content = std::string(10000, 'm') + "\nend";
+    test::write_file(dir / "file", content);
+    MappedFile mapped;
+    ASSERT_TRUE(mapped.map(dir / "file"));
+    EXPECT_EQ(mapped.text(), content);
+    errno = 0;
+    EXPECT_FALSE(MappedFile().map(dir / "missing"));
+    EXPECT_EQ(errno, ENOENT);
+    EXPECT_FALSE(MappedFile().map(dir.path()));
+    EXPECT_EQ(errno, EISDIR);
+    test::write_file(dir / "empty", "");
+    EXPECT_FALSE(MappedFile().map(dir / "empty"));  // read instead: there is nothing to map
+}
+
 TEST(Sys, ReadFileOfADirectoryFailsWithEisdir) {
     test::TempDir dir;
     std::string text;

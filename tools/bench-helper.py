@@ -328,6 +328,8 @@ def cmd_report(args):
 
     out(f"k8psh benchmark — {meta['mode']} mode, {meta['cores']} cores, {meta['cpu']}, kernel {meta['kernel']}")
     out(f"  {meta['k8psh_version']}; {meta['ssh_version']}; {meta['dropbear_version']}")
+    if meta.get("upstream_binary"):
+        out(f"  upstream k8psh: {meta['upstream_binary']}")
     out(f"  load average at start {meta['loadavg_start']}, at end {meta['loadavg_end']}")
     if meta["mode"] == "quick":
         out("  QUICK MODE: a smoke test. Few runs, and streams so short that ssh's start-up dominates them:")
@@ -344,6 +346,9 @@ def cmd_report(args):
             ("k8psh stub, own connection", "lat_k8psh_direct"),
             ("k8psh stub, 10,001-command config", "lat_k8psh_big"),
             ("dbclient -> dropbear", "lat_dropbear"), ("OpenSSH ssh -> sshd", "lat_ssh")]
+    if meta.get("upstream_binary"):  # tools/bench --upstream PATH
+        rows[5:5] = [("upstream k8psh stub", "lat_upstream"),
+                     ("upstream stub, 10,001 commands", "lat_upstream_big")]
     for label, key in rows:
         v = lat(key)
         if v is None:
@@ -374,7 +379,10 @@ def cmd_report(args):
     out("")
     out("Load: concurrent clients × sequential runs of `true`")
     out(f"  {'path':<34}{'runs':>10}{'fail':>6}{'inv/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
-    for label, key in (("k8psh stub", "load_k8psh"), ("OpenSSH ssh -> sshd", "load_ssh")):
+    load_rows = [("k8psh stub", "load_k8psh"), ("OpenSSH ssh -> sshd", "load_ssh")]
+    if meta.get("upstream_binary"):
+        load_rows.insert(1, ("upstream k8psh stub", "load_upstream"))
+    for label, key in load_rows:
         v = r.get(key)
         if not v:
             out(f"  {label:<34}{'not measured':>52}")

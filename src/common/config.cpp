@@ -2,13 +2,16 @@
 // base directory, `${NAME}` expansion, lookups.
 #include "config.h"
 
+#include "exit_codes.h"
 #include "log.h"
 #include "sys.h"
 
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <unistd.h>
 
 namespace k8psh {
 namespace {
@@ -18,6 +21,38 @@ bool is_name_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == ' ' ||
            c == '(' || c == ')' || c == '-' || c == '.';
 }
+
+// A stub parses its file where it is mapped (MappedFile). Should a write in place truncate the
+// file meanwhile, the pages past its new end raise SIGBUS: the stub then says so and exits as
+// for any unreadable configuration, instead of dying of the signal without a word.
+const char *truncated_message = nullptr;
+std::size_t truncated_length = 0;
+
+extern "C" void on_truncated(int) {
+    (void)!write(STDERR_FILENO, truncated_message, truncated_length);
+    _exit(exit_code::kUsage);
+}
+
+class TruncationGuard {
+public:
+    explicit TruncationGuard(const std::string &path)
+        : message_(std::string(program_invocation_short_name) + ": " + path +
+                   ": cannot read: the file was truncated while it was read\n") {
+        truncated_message = message_.data();
+        truncated_length = message_.size();
+        struct sigaction action {};
+        action.sa_handler = on_truncated;
+        sigemptyset(&action.sa_mask);
+        sigaction(SIGBUS, &action, &previous_);
+    }
+    ~TruncationGuard() { sigaction(SIGBUS, &previous_, nullptr); }
+    TruncationGuard(const TruncationGuard &) = delete;
+    TruncationGuard &operator=(const TruncationGuard &) = delete;
+
+private:
+    std::string message_;
+    struct sigaction previous_ {};
+};
 
 }  // namespace
 
@@ -53,11 +88,21 @@ std::string expand_variables(std::string_view text, const EnvLookup &lookup) {
 }
 
 Config load_config(const std::string &path, std::string_view only_command) {
-    std::string text;
-    if (!read_file(path, text)) {
-        throw ConfigError(path, 0, 0, std::string("cannot read: ") + std::strerror(errno));
+    // A stub maps the file: it reads it at every start, and a copy's fresh pages cost more than
+    // the parse (10,000 commands: copied, 1.7 ms of CPU more than mapped; the parse, 0.15-0.3).
+    // k8pshd and --check read it.
+    Config config;
+    MappedFile mapped;
+    if (!only_command.empty() && mapped.map(path)) {
+        const TruncationGuard guard(path);
+        config = parse_config(mapped.text(), path, process_env(), only_command);
+    } else {
+        std::string text;
+        if (!read_file(path, text)) {
+            throw ConfigError(path, 0, 0, std::string("cannot read: ") + std::strerror(errno));
+        }
+        config = parse_config(text, path, process_env(), only_command);
     }
-    Config config = parse_config(text, path, process_env(), only_command);
 
     // Relative to the config file's directory, like upstream. Symlinks are resolved (upstream
     // used realpath) so the base compares equal to a getcwd() below it.

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <map>
@@ -23,6 +24,24 @@ std::string locate(const std::string &file, int line, int column, const std::str
 // Upstream's isWhitespace: '\t' '\n' '\v' '\f' '\r' and ' '.
 bool is_space(char c) {
     return (c >= 9 && c <= 13) || c == ' ';
+}
+
+// What a stub's skip path looks for in the other commands' lines, one table lookup per byte.
+enum : unsigned char { kWordEnd = 1, kDecoded = 2, kQuote = 4, kNewline = 8 };
+constexpr std::array<unsigned char, 256> kSkipClass = [] {
+    std::array<unsigned char, 256> table{};
+    for (unsigned char c : {'\t', '\n', '\v', '\f', '\r', ' ', '#'}) {
+        table[c] |= kWordEnd;  // is_space, or a comment
+    }
+    table['\n'] |= kNewline;
+    table['\''] |= kDecoded | kQuote;
+    table['"'] |= kDecoded | kQuote;
+    table['$'] |= kDecoded;  // only before `{`
+    return table;
+}();
+
+unsigned char skip_class(char c) {
+    return kSkipClass[static_cast<unsigned char>(c)];
 }
 
 int hex_value(char c) {
@@ -63,8 +82,9 @@ private:
     void skip_comment();
     void expect_end_of_line();
     void skip_quoted();
+    size_t plain_word_end() const;
     void skip_command_line();
-    void check_command_name(const std::string &name, size_t offset) const;
+    void check_command_name(std::string_view name, size_t offset) const;
 
     std::string read_word(char terminator);
     void read_single_quoted(std::string &value);
@@ -191,17 +211,41 @@ void Parser::skip_quoted() {
 }
 
 // The name becomes a stub's file name in -e DIR: `../x` or `a/b` would write elsewhere.
-void Parser::check_command_name(const std::string &name, size_t offset) const {
+void Parser::check_command_name(std::string_view name, size_t offset) const {
     if (name.empty()) {
         fail(offset, "empty command name");
     }
-    if (name.find('/') != std::string::npos || name == "." || name == "..") {
-        fail(offset, "command name \"" + name + "\" is not a file name (no '/', not . or ..)");
+    if (name.find('/') != std::string_view::npos || name == "." || name == "..") {
+        fail(offset, "command name \"" + std::string(name) + "\" is not a file name (no '/', not . or ..)");
     }
+}
+
+// The end of the word at pos_ when it reads as written (no quote, no `${`: read_word would
+// return its text unchanged), else npos.
+size_t Parser::plain_word_end() const {
+    for (size_t end = pos_; end < text_.size(); ++end) {
+        const unsigned char kind = skip_class(text_[end]);
+        if ((kind & kWordEnd) != 0) {
+            return end;
+        }
+        if ((kind & kDecoded) != 0 && (text_[end] != '$' || at(end + 1) == '{')) {
+            return std::string_view::npos;
+        }
+    }
+    return text_.size();
 }
 
 // Past the rest of a command line that is not the one asked for.
 void Parser::skip_command_line() {
+    // Most lines hold no quote: they end at the next newline (so does a comment).
+    size_t end = pos_;
+    while (end < text_.size() && (skip_class(text_[end]) & (kNewline | kQuote)) == 0) {
+        ++end;
+    }
+    if (end == text_.size() || text_[end] == '\n') {
+        pos_ = end;
+        return;
+    }
     while (!at_end() && peek() != '\n' && peek() != '#') {
         if (peek() == '\'' || peek() == '"') {
             skip_quoted();
@@ -414,9 +458,18 @@ void Parser::parse_command(Config &config) {
     // A stub needs its own command only: the others cost a scan for the end of their line
     // instead of words, environment entries and argv (10,000 commands: 50 ms to a few).
     // Every name is still checked: a stub refuses a file whose names could not all be stubs.
+    // A name without quotes or `${` (nearly all) is compared where it stands, without a copy.
     if (!only_command_.empty()) {
         const size_t start = pos_;
-        const std::string name = read_word('\0');
+        std::string decoded;
+        std::string_view name;
+        if (const size_t end = plain_word_end(); end != std::string_view::npos) {
+            name = text_.substr(start, end - start);
+            pos_ = end;
+        } else {
+            decoded = read_word('\0');
+            name = decoded;
+        }
         check_command_name(name, start);
         if (name != only_command_) {
             skip_command_line();
