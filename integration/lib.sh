@@ -35,7 +35,7 @@ cleanup() {
     for pidfile in "${SERVER_PIDFILES[@]}"; do
         while [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null; do sleep 0.05; done
     done
-    rm -rf "$T"
+    [ -n "${K8PSH_IT_KEEP:-}" ] && cp -a "$T" "$K8PSH_IT_KEEP" 2>/dev/null; rm -rf "$T"
 }
 trap cleanup EXIT
 

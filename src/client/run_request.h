@@ -1,6 +1,8 @@
 #pragma once
 // The plain data of one remote command: what the stub sends, where its streams go, how it ended.
 // Kept apart from remote_run.h so the reuse socket can carry them without seeing libssh.
+#include "window_size.h"
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +14,8 @@ struct WireRequest {
     std::vector<std::pair<std::string, std::string>> env;  // env requests, in order (cwd included)
     std::string exec;                                      // the quoted argv, possibly > one packet
     bool tty = false;                                      // request a PTY of the local terminal
+    std::string term;                                      // with tty: $TERM for the pty-req
+    WindowSize size;                                       // with tty: the terminal's size at the start
 };
 
 // Where the command's streams go, and where forwarded signals come from: one byte per signal
@@ -23,6 +27,7 @@ struct RunIo {
     int err = 2;
     int control = -1;
     bool control_is_peer = false;
+    int terminal = -1;  // a reuse master's terminal job: the stub's terminal, read only for its size
 };
 
 // The exit code to report, and the one error line for k8psh's own failures ("" otherwise).

@@ -75,9 +75,9 @@ bool terminal_in_foreground() {
     return tcgetpgrp(0) == getpgrp();
 }
 
-WindowSize terminal_size() {
+WindowSize terminal_size(int fd) {
     winsize ws{};
-    if (ioctl(0, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0) {
+    if (ioctl(fd, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0) {
         return WindowSize{};
     }
     return WindowSize{ws.ws_col, ws.ws_row, ws.ws_xpixel, ws.ws_ypixel};

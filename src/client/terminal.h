@@ -33,7 +33,8 @@ bool terminal_is_raw();
 // Whether this process's group owns the terminal on fd 0 (it may change it without SIGTTOU).
 bool terminal_in_foreground();
 
-// The size of the terminal on fd 0 (or 80x24 when it has none).
-WindowSize terminal_size();
+// The size of the terminal on `fd` (or 80x24 when it has none). A reuse master asks with the
+// stub's terminal, passed to it for that alone.
+WindowSize terminal_size(int fd = 0);
 
 }  // namespace k8psh

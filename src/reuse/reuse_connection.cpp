@@ -4,6 +4,7 @@
 #include "log.h"
 #include "signals.h"
 #include "ssh_drain.h"
+#include "terminal.h"
 #include "wire.h"
 
 #include <csignal>
@@ -134,7 +135,13 @@ ReuseConnection::Opened ReuseConnection::open_channel(Run &run, std::string &err
         ssh_channel_open_session(run.channel) != SSH_OK) {
         opened = ssh_is_connected(session) != 0 ? Opened::NotSent : Opened::ConnectionDead;
     } else {
-        for (const auto &[name, value] : run.job->request().env) {
+        const WireRequest &request = run.job->request();
+        if (request.tty &&
+            ssh_channel_request_pty_size(run.channel, request.term.empty() ? "xterm" : request.term.c_str(),
+                                         request.size.columns, request.size.rows) != SSH_OK) {
+            opened = Opened::NotSent;
+        }
+        for (const auto &[name, value] : opened == Opened::Yes ? request.env : decltype(request.env){}) {
             if (ssh_channel_request_env(run.channel, name.c_str(), value.c_str()) != SSH_OK &&
                 name == wire::kArgvPartName) {
                 opened = Opened::NotSent;  // a lost piece of argv would run the wrong command line
@@ -191,6 +198,14 @@ bool ReuseConnection::service_run(Run &run) {
         return false;
     }
     for (int signal : job.take_signals()) {
+        if (signal == SIGWINCH) {
+            if (job.terminal() >= 0 && !run.ending.closed) {
+                WindowSize size = terminal_size(job.terminal());
+                K8PSH_DEBUG_LOG("reuse", "window now {}x{}", size.columns, size.rows);
+                ssh_channel_change_pty_size(run.channel, size.columns, size.rows);
+            }
+            continue;
+        }
         std::string name = ssh_name_of_signal(signal);
         if (!name.empty() && !run.ending.closed) {
             K8PSH_DEBUG_LOG("reuse", "forwarding SIG{}", name);

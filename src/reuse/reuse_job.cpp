@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -25,6 +26,7 @@ ReuseJob::ReuseJob(WireRequest request, RunIo io, std::function<void()> wake_con
       io_(io),
       wake_connection_(std::move(wake_connection)),
       wake_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+      terminal_(io.terminal >= 0 ? fcntl(io.terminal, F_DUPFD_CLOEXEC, 0) : -1),
       out_is_socket_(is_socket(io.out)),
       err_is_socket_(is_socket(io.err)) {}
 
@@ -39,8 +41,8 @@ std::size_t ReuseJob::output_room() {
 void ReuseJob::add_output(bool is_stderr, const char *data, std::size_t size) {
     {
         std::lock_guard lock(mutex_);
-        if (output_failed_ || stub_gone_) {
-            return;
+        if (output_failed_ || stub_gone_ || (is_stderr ? io_.err : io_.out) < 0) {
+            return;  // nowhere to go (a PTY job has no stderr)
         }
         output_.push_back({is_stderr, std::string(data, size)});
         output_bytes_ += size;

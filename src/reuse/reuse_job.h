@@ -28,6 +28,8 @@ public:
     ReuseJob(WireRequest request, RunIo io, std::function<void()> wake_connection);
 
     const WireRequest &request() const { return request_; }
+    // A terminal job's terminal (for its size), -1 otherwise. Ours for the job's lifetime.
+    int terminal() const { return terminal_.get(); }
 
     // The stub's thread, before anything else: waits for the connection thread's verdict. True
     // once the command's exec request went out (the stub is then told it was accepted). False
@@ -66,7 +68,8 @@ private:
     const WireRequest request_;
     const RunIo io_;
     std::function<void()> wake_connection_;
-    UniqueFd wake_;             // eventfd: the connection thread has news for the relay
+    UniqueFd wake_;      // eventfd: the connection thread has news for the relay
+    UniqueFd terminal_;  // a terminal job's terminal, a copy: the stub's thread closes its descriptors when it leaves
     const bool out_is_socket_;  // written with MSG_DONTWAIT; anything else PIPE_BUF at a time
     const bool err_is_socket_;
 

@@ -182,8 +182,14 @@ void Master::handle(int client) {
     if (ours) {
         setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &kRequestReadTimeout, sizeof kRequestReadTimeout);
         if (auto request = receive_reuse_request(client, fds); request.has_value()) {
-            auto job = std::make_shared<ReuseJob>(std::move(*request), RunIo{fds[0], fds[1], fds[2], client, true},
-                                                  [this] { wake(); });
+            RunIo io{fds[0], fds[1], fds[2], client, true};
+            if (request->tty) {
+                // The stub relays its terminal (reuse_client.cpp): stdin and stdout are its socket
+                // pair, the third is the terminal, for its size only. A PTY has no stderr.
+                io.err = -1;
+                io.terminal = fds[2];
+            }
+            auto job = std::make_shared<ReuseJob>(std::move(*request), io, [this] { wake(); });
             {
                 std::lock_guard lock(mutex_);
                 pending_.push_back(job);

@@ -106,6 +106,10 @@ bool send_reuse_request(int socket, const WireRequest &request, const int fds[3]
         put_string(payload, value);
     }
     put_string(payload, request.exec);
+    put_u32(payload, request.tty ? 1 : 0);
+    put_string(payload, request.term);
+    put_u32(payload, static_cast<std::uint32_t>(request.size.columns));
+    put_u32(payload, static_cast<std::uint32_t>(request.size.rows));
 
     std::string header(kMagic, sizeof kMagic);
     header.append(2, '\0');
@@ -190,9 +194,17 @@ std::optional<WireRequest> receive_reuse_request(int socket, int fds[3]) {
         }
         request.env.emplace_back(std::move(name), std::move(value));
     }
-    if (!get_string(payload, offset, request.exec) || offset != payload.size()) {
+    if (!get_string(payload, offset, request.exec) || payload.size() - offset < 4) {
         return reject();
     }
+    request.tty = get_u32(payload.data() + offset) == 1;
+    offset += 4;
+    // A window size is a u16 on the wire (RFC 4254 uses u32, terminals do not get that big).
+    if (!get_string(payload, offset, request.term) || payload.size() - offset != 8) {
+        return reject();
+    }
+    request.size.columns = static_cast<int>(get_u32(payload.data() + offset) & 0xffffu);
+    request.size.rows = static_cast<int>(get_u32(payload.data() + offset + 4) & 0xffffu);
     return request;
 }
 

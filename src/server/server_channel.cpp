@@ -3,6 +3,7 @@
 #include "log.h"
 
 #include <csignal>
+#include <cstdint>
 #include <unistd.h>
 
 namespace k8psh::server_detail {
@@ -41,6 +42,12 @@ Channel::~Channel() {
             *context_.last_command_end = Clock::now().time_since_epoch().count();
         }
         --*context_.commands;
+        // The listener's loop re-arms --idle-timeout, or exits once -m/-t's last command is
+        // over: its connection may stay open (a reuse master), so its end would not wake it.
+        if (context_.wake_fd >= 0) {
+            std::uint64_t one = 1;
+            (void)!write(context_.wake_fd, &one, sizeof one);
+        }
     }
     if (channel_ != nullptr) {
         // libssh keeps a channel the client has not closed yet until it does: nothing of it may

@@ -6,6 +6,7 @@
 #include "exit_codes.h"
 #include "log.h"
 #include "remote_run.h"
+#include "terminal.h"
 #include "reuse_client.h"
 #include "wire.h"
 #include "workdir.h"
@@ -74,6 +75,11 @@ bool stdout_is_stderr() {
 std::optional<WireRequest> build_wire_request(const ClientRequest &request, const std::string &relative_cwd, bool tty) {
     WireRequest wire;
     wire.tty = tty;
+    if (tty) {
+        const char *term = std::getenv("TERM");
+        wire.term = term != nullptr ? term : "xterm";
+        wire.size = terminal_size();
+    }
     for (const auto &name : client_env_names(*request.command)) {
         if (const char *value = std::getenv(name.c_str()); value != nullptr) {
             wire.env.emplace_back(name, value);
@@ -140,9 +146,11 @@ int run_remote(const ClientRequest &request) {
     target.key_directory = request.key_directory;
     target.timeout_ms = request.config->connect_timeout_ms;
 
-    // Through the container's reuse master when there is one. Not with a terminal on stdin:
-    // the master, outside the terminal's job control, would read it even from a background job.
-    if (request.config->connection_reuse_ms > 0 && !tty && !isatty(0)) {
+    // Through the container's reuse master when there is one. The master never reads a
+    // terminal: outside the terminal's job control, it would read it even for a background
+    // job. So a terminal session relays its terminal itself (reuse_client.h), and a stub that
+    // only has a terminal on stdin (`stub cmd | less`) connects itself.
+    if (request.config->connection_reuse_ms > 0 && (tty || !isatty(0))) {
         if (auto served = run_through_master(target, request.config->connection_reuse_ms, *wire, g_signal_pipe[0])) {
             return report(*served);
         }
