@@ -6,7 +6,6 @@
 #include "pty_output.h"
 #include "signals.h"
 #include "ssh_drain.h"
-#include "stalled_output.h"
 #include "sys.h"
 #include "terminal.h"
 #include "wire.h"
@@ -18,7 +17,6 @@
 #include <cstdlib>
 #include <memory>
 #include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 namespace k8psh {
@@ -72,7 +70,7 @@ private:
     void loop();
     void forward_signal(int signal);
     void on_signal(int signal);
-    bool read_control();
+    void read_control();
 
     ssh_session ssh_;
     const WireRequest &request_;
@@ -83,7 +81,6 @@ private:
     int exit_code_ = -1;
     bool closed_ = false;
     bool output_broken_ = false;
-    bool peer_gone_ = false;
     bool raw_wanted_ = false;       // this run put the local terminal in raw mode
     bool keep_line_feeds_ = false;  // the local terminal would add \r to the remote's bare \n
     LineFeedKeeper line_feeds_;
@@ -93,26 +90,13 @@ private:
 
 // Written before the callback returns, so the window only grows as fast as our reader drains.
 void RemoteRun::output(bool is_stderr, const char *data, std::size_t size) {
-    if (output_broken_ || peer_gone_) {
+    if (output_broken_) {
         return;  // the run is ending; what is still in flight has nowhere to go
     }
-    int fd = is_stderr ? io_.err : io_.out;
-    if (!io_.control_is_peer) {
-        // The stub's own stdout: if nobody reads it and the stub is killed, the process and
-        // its connection go with it, and the server hangs up the command.
-        if (!write_all(fd, data, size)) {
-            output_broken_ = errno == EPIPE;
-        }
-        return;
-    }
-    switch (write_output(fd, data, size, io_.control)) {
-    case OutputWrite::Done: break;
-    case OutputWrite::Broken:
-        // SIGPIPE is ignored in the master (a stub would have died of it): end the run the
-        // same way, the server sees the hang-up.
+    // The stub's own stdout: if nobody reads it and the stub is killed, the process and its
+    // connection go with it, and the server hangs up the command.
+    if (!write_all(is_stderr ? io_.err : io_.out, data, size)) {
         output_broken_ = errno == EPIPE;
-        break;
-    case OutputWrite::PeerGone: peer_gone_ = true; break;
     }
 }
 
@@ -149,13 +133,8 @@ void RemoteRun::forward_signal(int signal) {
     ssh_channel_request_send_signal(channel_, name.c_str());
 }
 
-// In a stub, Ctrl-Z and `fg` also stop and resume the stub itself (README: Terminal). The
-// reuse master only forwards: the stub that sent the signal stops itself.
+// Ctrl-Z and `fg` also stop and resume the stub itself (README: Terminal).
 void RemoteRun::on_signal(int signal) {
-    if (io_.control_is_peer) {
-        forward_signal(signal);
-        return;
-    }
     if (signal == SIGTSTP) {
         forward_signal(signal);
         ssh_blocking_flush(ssh_, 1000);  // sent before we stop, not when we are continued
@@ -168,24 +147,17 @@ void RemoteRun::on_signal(int signal) {
     forward_signal(signal);
 }
 
-// Signal numbers, one byte each. False once a stub's socket ended (the stub is gone).
-bool RemoteRun::read_control() {
+// Signal numbers, one byte each, from the stub's self-pipe (non-blocking).
+void RemoteRun::read_control() {
     unsigned char signals[64];
     for (;;) {
-        ssize_t n = recv(io_.control, signals, sizeof signals, MSG_DONTWAIT);
-        if (n < 0 && errno == ENOTSOCK) {
-            n = read(io_.control, signals, sizeof signals);  // the stub's own self-pipe
+        ssize_t n = read(io_.control, signals, sizeof signals);
+        if (n <= 0) {
+            return;
         }
-        if (n > 0) {
-            for (ssize_t i = 0; i < n; ++i) {
-                on_signal(signals[i]);
-            }
-            continue;
+        for (ssize_t i = 0; i < n; ++i) {
+            on_signal(signals[i]);
         }
-        if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-            return !io_.control_is_peer;
-        }
-        return true;
     }
 }
 
@@ -196,7 +168,7 @@ void RemoteRun::loop() {
     const int ssh_fd = ssh_get_fd(ssh_);
     bool stdin_open = true;
     std::unique_ptr<char[]> buffer(new char[kIoChunk]);
-    while (!closed_ && !output_broken_ && !peer_gone_) {
+    while (!closed_ && !output_broken_) {
         short ssh_events = POLLIN;
         if (ssh_get_poll_flags(ssh_) & SSH_WRITE_PENDING) {
             ssh_events |= POLLOUT;
@@ -212,9 +184,8 @@ void RemoteRun::loop() {
                 break;
             }
         }
-        if (fds[1].revents != 0 && !read_control()) {
-            peer_gone_ = true;
-            break;
+        if (fds[1].revents != 0) {
+            read_control();
         }
         if (fds[2].revents != 0) {
             uint32_t window = ssh_channel_window_size(channel_);
@@ -249,7 +220,7 @@ RunOutcome RemoteRun::run(const std::string &server_name) {
     ssh_set_channel_callbacks(channel_, &callbacks_);
     std::string refused = "server '" + server_name + "' refused the request: ";
     if (ssh_channel_open_session(channel_) != SSH_OK) {
-        return {exit_code::kConnection, refused + ssh_get_error(ssh_), true};
+        return {exit_code::kConnection, refused + ssh_get_error(ssh_)};
     }
     if (!send_request()) {
         return {exit_code::kConnection, refused + ssh_get_error(ssh_)};
@@ -267,9 +238,6 @@ RunOutcome RemoteRun::run(const std::string &server_name) {
     }
     if (output_broken_) {
         return {exit_code::kSignalBase + SIGPIPE, ""};
-    }
-    if (peer_gone_) {
-        return {exit_code::kConnection, "the stub went away"};
     }
     if (exit_code_ < 0) {
         // Never report success without a status from the server; 255 otherwise (README: Exit codes).

@@ -19,14 +19,13 @@ struct WireRequest {
 };
 
 // Where the command's streams go, and where forwarded signals come from: one byte per signal
-// number is read from `control`. `control_is_peer`: the fd is a stub's socket whose end means
-// the stub is gone (the master then hangs up, so the server stops the command, README: Signals).
+// number is read from `control` (a stub's self-pipe; in a reuse master, the stub's socket,
+// whose end means the stub is gone and its command is hung up, README: Signals).
 struct RunIo {
     int in = 0;
     int out = 1;
     int err = 2;
     int control = -1;
-    bool control_is_peer = false;
     int terminal = -1;  // a reuse master's terminal job: the stub's terminal, read only for its size
 };
 
@@ -34,7 +33,6 @@ struct RunIo {
 struct RunOutcome {
     int code = 0;
     std::string error;
-    bool channel_refused = false;  // the channel never opened: nothing ran, safe to retry
 };
 
 }  // namespace k8psh

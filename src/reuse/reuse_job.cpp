@@ -177,8 +177,13 @@ bool ReuseJob::read_control() {
     return n < 0 && (errno == EINTR || errno == EAGAIN);
 }
 
-// As much of `chunk` as the ready descriptor takes without blocking (stalled_output.h explains
-// why the descriptor stays blocking). False when the output failed; errno says why.
+// As much of `chunk` as the ready descriptor takes without blocking. The descriptor is the
+// stub's own stdout or stderr, an open file shared with its shell and siblings: it stays
+// blocking (a non-blocking flag would surprise all of them), so no more is written than a ready
+// descriptor takes at once: anything on a socket (MSG_DONTWAIT is per call), PIPE_BUF bytes
+// elsewhere (a pipe that polls writable has at least that much room). Waiting for room happens
+// in relay()'s poll, beside the stub's socket: a stub killed while nobody reads its output is
+// still noticed. False when the output failed; errno says why.
 bool ReuseJob::write_output(Chunk &chunk, std::size_t &written) {
     int fd = chunk.is_stderr ? io_.err : io_.out;
     const char *data = chunk.bytes.data() + written;

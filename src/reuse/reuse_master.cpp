@@ -182,7 +182,7 @@ void Master::handle(int client) {
     if (ours) {
         setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &kRequestReadTimeout, sizeof kRequestReadTimeout);
         if (auto request = receive_reuse_request(client, fds); request.has_value()) {
-            RunIo io{fds[0], fds[1], fds[2], client, true};
+            RunIo io{fds[0], fds[1], fds[2], client};
             if (request->tty) {
                 // The stub relays its terminal (reuse_client.cpp): stdin and stdout are its socket
                 // pair, the third is the terminal, for its size only. A PTY has no stderr.

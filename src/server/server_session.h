@@ -34,7 +34,7 @@ struct ServerContext {
     long long authenticated_idle_ms = 10000;
     // Channels with a command requested and not yet ended: the server's idle timeout (-t)
     // counts from when this drops to 0 (at `last_command_end`, set by the channel that ends);
-    // connections held open without a command (a reuse master's spare) are not work.
+    // connections held open without a command (a reuse master's between commands) are not work.
     std::atomic<int> *commands = nullptr;
     std::atomic<Clock::rep> *last_command_end = nullptr;
     // -m: how many commands this server runs in its life (-1: no limit). `started` counts them;
