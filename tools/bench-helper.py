@@ -276,6 +276,7 @@ def cmd_sessions(args):
     deadline = time.monotonic() + args.timeout
     reached = 0
     best = {}
+    also = {}
     while time.monotonic() < deadline:
         reached = children_of(args.pid)
         if reached >= args.sessions:
@@ -284,6 +285,10 @@ def cmd_sessions(args):
                 values = read_status(args.pid)
                 if values.get("VmRSS", 0) >= best.get("VmRSS", 0):
                     best = values
+                if args.also_pid:
+                    values = read_status(args.also_pid)
+                    if values.get("VmRSS", 0) >= also.get("VmRSS", 0):
+                        also = values
                 time.sleep(0.02)
             break
         time.sleep(0.01)
@@ -297,6 +302,11 @@ def cmd_sessions(args):
               "VmHWM_kib": read_status(args.pid).get("VmHWM"),
               "Threads": best.get("Threads")}
     write_json(args.out, result)
+    if args.also_pid and args.also_out:
+        write_json(args.also_out, {"name": args.name + " (also sampled)", "sessions_seen": reached,
+                                   "VmRSS_kib": also.get("VmRSS"), "RssAnon_kib": also.get("RssAnon"),
+                                   "RssFile_kib": also.get("RssFile"), "VmHWM_kib": also.get("VmHWM"),
+                                   "Threads": also.get("Threads")})
     rss = (best.get("VmRSS") or 0) / 1024
     print(f"  {args.name:<22} {reached}/{args.sessions} sessions open: VmRSS {rss:.2f} MiB "
           f"(anon {(best.get('RssAnon') or 0) / 1024:.2f}), "
@@ -345,9 +355,11 @@ def cmd_report(args):
             ("k8psh stub (default: reuse master)", "lat_k8psh"),
             ("k8psh stub, own connection", "lat_k8psh_direct"),
             ("k8psh stub, 10,001-command config", "lat_k8psh_big"),
+            ("under script(1), no terminal", "lat_k8psh_tty_base"),
+            ("under script(1), a terminal (PTY)", "lat_k8psh_tty"),
             ("dbclient -> dropbear", "lat_dropbear"), ("OpenSSH ssh -> sshd", "lat_ssh")]
     if meta.get("upstream_binary"):  # tools/bench --upstream PATH
-        rows[5:5] = [("upstream k8psh stub", "lat_upstream"),
+        rows[7:7] = [("upstream k8psh stub", "lat_upstream"),
                      ("upstream stub, 10,001 commands", "lat_upstream_big")]
     for label, key in rows:
         v = lat(key)
@@ -409,6 +421,9 @@ def cmd_report(args):
     mem_row("VmRSS idle, after one session", first)
     mem_row("VmRSS idle, after the load runs", idle_after)
     mem_row(f"VmRSS with {sessions.get('sessions_seen', '?')} concurrent sessions open", sessions)
+    if r.get("mem_master_sessions"):
+        mem_row(f"client side: reuse master, {sessions.get('sessions_seen', '?')} channels open",
+                r["mem_master_sessions"])
     if r.get("mem_master"):
         mem_row("client side: reuse master, idle after the load", r["mem_master"])
     out(f"  {'VmRSS max sampled during the k8psh load':<46}{fmt(mib(load.get('server_VmRSS_max_kib'))):>7} MiB"
@@ -417,7 +432,7 @@ def cmd_report(args):
     out(f"  {'binary size (stripped)':<46}{fmt(meta['binary_bytes'] / MiB):>7} MiB   ({meta['binary_bytes']} bytes)")
     out("")
 
-    # Targets (issue 6), all ratios from this run.
+    # Targets (issues 6 and 14), all ratios from this run.
     targets = []
 
     def target(name, value, limit, unit, better="le", info=""):
@@ -433,20 +448,29 @@ def cmd_report(args):
         return a / b if a is not None and b else None
 
     p50 = {k: (lat(f"lat_{k}") or {}).get("p50_ms")
-           for k in ("local", "local_seq", "k8psh", "k8psh_big", "ssh", "dropbear")}
-    target("stub p50 / local /bin/true p50", ratio(p50["k8psh"], p50["local"]), 3.5, "x", info="interleaved")
+           for k in ("local", "local_seq", "k8psh", "k8psh_big", "k8psh_tty", "k8psh_tty_base", "ssh", "dropbear",
+                     "upstream", "upstream_big")}
+    no_upstream = "" if p50["upstream"] else "no --upstream"
+    target("stub p50 / local /bin/true p50", ratio(p50["k8psh"], p50["local"]), 2.0, "x", info="interleaved")
     target("stub p50 / back-to-back local p50", ratio(p50["k8psh"], p50["local_seq"]), 3.5, "x",
            info="stricter: a hot-cache floor")
+    target("stub p50 / upstream stub p50", ratio(p50["k8psh"], p50["upstream"]), 0.85, "x", info=no_upstream)
     target("stub p50 / OpenSSH p50", ratio(p50["k8psh"], p50["ssh"]), 0.05, "x")
+    target("terminal stub p50 / same without one", ratio(p50["k8psh_tty"], p50["k8psh_tty_base"]), 1.2, "x",
+           info="both under script(1)")
     target("10,001-command config: stub p50 / 1-command", ratio(p50["k8psh_big"], p50["k8psh"]), 1.2, "x")
+    target("10,001 commands: stub p50 / upstream's", ratio(p50["k8psh_big"], p50["upstream_big"]), 1.0, "x",
+           info=no_upstream)
     target("stub p50 / dropbear p50", ratio(p50["k8psh"], p50["dropbear"]), 0.5, "x",
            info="" if p50["dropbear"] else "dropbear not installed")
     target("stream remote→local / ssh best", ratio(tp("tp_k8psh_down"), ssh_best["down"][0]), 1.5, "x", "ge",
            info=f"ssh best: {ssh_best['down'][1]}")
     target("stream local→remote / ssh best", ratio(tp("tp_k8psh_up"), ssh_best["up"][0]), 1.5, "x", "ge",
            info=f"ssh best: {ssh_best['up'][1]}")
-    lk, ls = r.get("load_k8psh"), r.get("load_ssh")
+    lk, ls, lu = r.get("load_k8psh"), r.get("load_ssh"), r.get("load_upstream")
     target("64-way load: failures", lk["failures"] if lk else None, 0, "")
+    target("64-way load: inv/s / upstream inv/s", ratio(lk["ips"] if lk else None, lu["ips"] if lu else None), 1.5,
+           "x", "ge", info="" if lu else "no --upstream")
     target("64-way load: inv/s / ssh inv/s", ratio(lk["ips"] if lk else None, ls["ips"] if ls else None), 5, "x",
            "ge")
     target("idle server RSS, fresh, MiB", mib(idle.get("VmRSS_kib")), 4, "MiB")
@@ -454,7 +478,7 @@ def cmd_report(args):
     target("idle server RSS, after the load, MiB", mib(idle_after.get("VmRSS_kib")), 4, "MiB")
     target("binary size (stripped), MiB", meta["binary_bytes"] / MiB, 8, "MiB")
 
-    out("Targets (issue 6)")
+    out("Targets (issues 6 and 14)")
     out(f"  {'target':<42}{'achieved':>10}{'limit':>10}  result")
     for t in targets:
         op = "≤" if t["op"] == "<=" else "≥"
@@ -528,6 +552,8 @@ def main():
     p.add_argument("--pid", type=int, required=True)
     p.add_argument("--sessions", type=int, default=64)
     p.add_argument("--timeout", type=float, default=20)
+    p.add_argument("--also-pid", type=int, help="another process sampled at the same moments (the reuse master)")
+    p.add_argument("--also-out")
     p.add_argument("--stderr", default="/dev/null")
     p.add_argument("command", nargs="+")
     p.set_defaults(func=cmd_sessions)
