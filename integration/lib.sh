@@ -180,3 +180,20 @@ wait_for_process() {
         sleep 0.02
     done
 }
+# wait_gone PATTERN [SECONDS]: until pgrep -f no longer finds it; false after SECONDS.
+wait_gone() {
+    local deadline=$((SECONDS + $(scaled "${2:-10}")))
+    while pgrep -f -- "$1" >/dev/null; do
+        [ $SECONDS -lt $deadline ] || return 1
+        sleep 0.05
+    done
+}
+# wait_listening: until a reuse master listens in $TMPDIR's reuse directory (its process alone
+# may not have bound its socket yet, and a stub finding no socket connects itself).
+wait_listening() {
+    local deadline=$((SECONDS + $(scaled 10)))
+    until ss -xlH | grep -qF -- " $TMPDIR/k8psh-$(id -u)/"; do
+        [ $SECONDS -lt $deadline ] || { fail "no master ever listened in $TMPDIR"; return 1; }
+        sleep 0.02
+    done
+}
