@@ -55,6 +55,18 @@ expect_contains() {
 }
 
 finish() {
+    # With reuse off, no stub of this test may have started a master (it idles for 30 s, so one
+    # started by any stub here is still there).
+    if [ "${K8PSH_IT_REUSE_MS:-}" = 0 ] && [ -n "${PORT:-}" ] &&
+        ! emulated "K8PSH_IT_REUSE_MS=0: no reuse master (found by its process title)"; then
+        local port ports masters=""
+        ports=$( (echo "$PORT"; sed -n 's/^ *\[ *[^]:]*: *\([0-9][0-9]*\) *\].*/\1/p' "$T"/*.conf) | sort -u)
+        for port in $ports; do
+            masters+=$(pgrep -f "^k8psh-reuse master for .* at 127\.0\.0\.1:$port( |\$)")
+        done
+        [ -n "$masters" ] && fail "K8PSH_IT_REUSE_MS=0, yet a reuse master was started" ||
+            pass "K8PSH_IT_REUSE_MS=0: no reuse master"
+    fi
     # Sanitizer builds: a report in any server log fails the test (stubs' reports show up in
     # the output the assertions compare).
     if grep -lE "runtime error|Sanitizer" "$T"/*.log >/dev/null 2>&1; then
@@ -80,11 +92,21 @@ pod_install() {
 # pod_start: installs into $T/pod, writes $T/k8psh.conf from stdin (PORT is replaced by a free
 # port), starts the server named "srv" in the background (-b returns once it listens) and
 # writes the client's stubs into $T/stubs.
+# K8PSH_IT_REUSE_MS (CMakeLists.txt sets it for the *.no_reuse copies of core tests): the
+# connectionReuseMs the configuration gets unless it sets its own, so the same assertions run
+# once through the reuse master and once with every stub on its own connection.
+# it_settings: the common settings pod_start adds, for configurations a test writes itself.
+it_settings() {
+    [ -z "${K8PSH_IT_REUSE_MS:-}" ] || echo "connectionReuseMs = $K8PSH_IT_REUSE_MS"
+}
 pod_start() {
     PORT=$(free_port)
     mkdir -p "$T/client" "$T/server"
     pod_install "$T/pod"
     sed "s/PORT/$PORT/g" > "$T/k8psh.conf"
+    if [ -n "${K8PSH_IT_REUSE_MS:-}" ] && ! grep -q '^ *connectionReuseMs' "$T/k8psh.conf"; then
+        sed -i "1i connectionReuseMs = $K8PSH_IT_REUSE_MS" "$T/k8psh.conf"
+    fi
     export K8PSH_CONFIG="$T/k8psh.conf" K8PSH_KEYS="$T/pod/bin/keys"
     server_start srv
     "$T/pod/bin/k8pshd" -n client -e "$T/stubs"
