@@ -244,11 +244,17 @@ bool ReuseConnection::service_run(Run &run) {
 // Moves buffered output to the stub's relay while it has room. True once nothing is left.
 bool ReuseConnection::read_output(Run &run) {
     char buffer[kIoChunk];
+    // Cleared first, not last: ssh_channel_poll handles packets when its stream's buffer is
+    // empty, so polling stderr may bring this channel's last stdout data (on_data sets the flag
+    // again) together with its close. Cleared afterwards, that data was never read: the close
+    // ended the run with the command's last bytes still in libssh's buffer.
+    run.ending.unread = false;
     for (int is_stderr : {0, 1}) {
         // Only what is buffered: a read that finds nothing would handle packets (poll first).
         while (ssh_channel_poll(run.channel, is_stderr) > 0) {
             std::size_t room = run.job->output_room();
             if (room == 0) {
+                run.ending.unread = true;
                 return false;
             }
             int n = ssh_channel_read_nonblocking(
@@ -259,8 +265,8 @@ bool ReuseConnection::read_output(Run &run) {
             run.job->add_output(is_stderr != 0, buffer, static_cast<std::size_t>(n));
         }
     }
-    run.ending.unread = false;
-    return true;
+    // Data that came in meanwhile counted as a change: service() gives this run another turn.
+    return !run.ending.unread;
 }
 
 void ReuseConnection::end_run(Run &run, RunOutcome outcome) {
