@@ -4,6 +4,7 @@
 #include "reuse_job.h"
 
 #include "exit_codes.h"
+#include "reuse_socket.h"
 
 #include <gtest/gtest.h>
 
@@ -114,6 +115,12 @@ public:
         }
         return true;
     }
+    // What the master has sent the stub so far, without waiting ("" when nothing).
+    std::string received() {
+        char buffer[16];
+        ssize_t n = recv(control_, buffer, sizeof buffer, MSG_DONTWAIT);
+        return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : "";
+    }
     void send_signal(unsigned char number) { ASSERT_EQ(send(control_, &number, 1, MSG_NOSIGNAL), 1); }
     // The stub's end of its control socket closes: the stub is gone.
     void leave() {
@@ -152,6 +159,17 @@ std::thread drain_into(int fd, std::string &into) {
     });
 }
 
+TEST(ReuseJob, AcceptingTellsTheStubAtOnce) {
+    // From the accepting thread itself, before any relay thread runs: a master stopped right
+    // after the exec went out has told the stub, which then never runs the command again.
+    Stub stub;
+    stub.job->accept();
+    EXPECT_EQ(stub.received(), std::string(1, kAccepted));
+    EXPECT_TRUE(stub.job->told());
+    stub.job->accept();  // once only
+    EXPECT_EQ(stub.received(), "");
+}
+
 TEST(ReuseJob, AwaitStartIsTrueOnceAccepted) {
     Stub stub;
     stub.start_relay();
@@ -170,6 +188,8 @@ TEST(ReuseJob, AwaitStartIsFalseWhenDeclined) {
     ASSERT_TRUE(stub.join_relay());
     EXPECT_EQ(stub.started.load(), 0);
     EXPECT_FALSE(stub.job->stub_gone());  // the stub is still there: it connects itself
+    EXPECT_EQ(stub.received(), "");       // and was never told it was accepted
+    EXPECT_FALSE(stub.job->told());
 }
 
 TEST(ReuseJob, AwaitStartIsTrueWhenFinishedWithoutAccept) {
@@ -180,6 +200,7 @@ TEST(ReuseJob, AwaitStartIsTrueWhenFinishedWithoutAccept) {
     stub.job->finish({exit_code::kConnection, "exec failed"});
     ASSERT_TRUE(stub.join_relay());
     EXPECT_EQ(stub.started.load(), 1);
+    EXPECT_EQ(stub.received(), std::string(1, kAccepted));
     EXPECT_EQ(stub.outcome.code, exit_code::kConnection);
     EXPECT_EQ(stub.outcome.error, "exec failed");
 }

@@ -1,6 +1,7 @@
 #include "reuse_job.h"
 
 #include "exit_codes.h"
+#include "reuse_socket.h"
 
 #include <cerrno>
 #include <climits>
@@ -88,9 +89,23 @@ bool ReuseJob::output_failed() {
 void ReuseJob::accept() {
     {
         std::lock_guard lock(mutex_);
+        if (start_ == Start::Waiting) {
+            tell_accepted();
+        }
         start_ = Start::Accepted;
     }
     wake_relay();
+}
+
+void ReuseJob::tell_accepted() {
+    // One byte into an empty socket the stub only reads from: it never blocks; a stub already
+    // gone is simply not told.
+    told_ = send(io_.control, &kAccepted, 1, MSG_DONTWAIT | MSG_NOSIGNAL) == 1;
+}
+
+bool ReuseJob::told() {
+    std::lock_guard lock(mutex_);
+    return told_;
 }
 
 void ReuseJob::decline() {
@@ -132,6 +147,9 @@ bool ReuseJob::await_start() {
 void ReuseJob::finish(RunOutcome outcome) {
     {
         std::lock_guard lock(mutex_);
+        if (start_ == Start::Waiting) {
+            tell_accepted();
+        }
         start_ = Start::Accepted;
         finished_ = true;
         outcome_ = std::move(outcome);

@@ -42,8 +42,13 @@ public:
     RunOutcome relay();
 
     // The connection thread's side. accept() or decline() answer await_start(); finish() implies
-    // accept() (an exec that failed once sent ends with 255, it may have run).
+    // accept() (an exec that failed once sent ends with 255, it may have run). Accepting sends
+    // the stub its accept byte at once, from this thread: a stub not told would run the command
+    // itself, so no window may lie between the exec going out and the byte (a master stopped by
+    // SIGTERM then, before the relay thread got its turn, ran a command twice).
     void accept();
+    // Whether the stub was told it was accepted (its result goes after that byte).
+    bool told();
     void decline();
     std::size_t output_room();
     void add_output(bool is_stderr, const char *data, std::size_t size);
@@ -61,6 +66,7 @@ private:
         std::string bytes;
     };
     void wake_relay();
+    void tell_accepted();  // with mutex_ held, while start_ is Waiting
     bool read_stdin();
     bool read_control();
     bool write_output(Chunk &chunk, std::size_t &written);
@@ -82,6 +88,7 @@ private:
     std::vector<int> signals_;
     bool stub_gone_ = false;
     bool output_failed_ = false;  // EPIPE and the like: ends the command as SIGPIPE would a stub
+    bool told_ = false;
     bool finished_ = false;
     RunOutcome outcome_;
 };

@@ -195,12 +195,12 @@ void Master::handle(int client) {
                 pending_.push_back(job);
             }
             wake();
-            // Declined: closed without the accept byte, so the stub knows nothing ran.
+            // Declined: closed without the accept byte, so the stub knows nothing ran. Accepted:
+            // the connection thread sent the byte as the exec went out (ReuseJob::accept).
             if (job->await_start()) {
-                bool told = send(client, &kAccepted, 1, MSG_NOSIGNAL) == 1;
                 RunOutcome outcome = job->relay();  // a stub already gone is noticed there
                 std::string result = encode_result(outcome.code, outcome.error);
-                if (told) {
+                if (job->told()) {
                     (void)!send(client, result.data(), result.size(), MSG_NOSIGNAL);
                 }
             }
