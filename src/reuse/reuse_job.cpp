@@ -5,7 +5,9 @@
 
 #include <cerrno>
 #include <climits>
+#include <algorithm>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -15,9 +17,35 @@
 namespace k8psh {
 namespace {
 
-bool is_socket(int fd) {
+// How much a ready descriptor takes without blocking, decided once per descriptor.
+OutputKind output_kind(int fd) {
     struct stat st {};
-    return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        return OutputKind::Other;
+    }
+    if (S_ISSOCK(st.st_mode)) {
+        return OutputKind::Socket;
+    }
+    if (S_ISFIFO(st.st_mode)) {
+        return OutputKind::Pipe;
+    }
+    if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) {
+        return OutputKind::File;
+    }
+    return OutputKind::Other;  // a terminal
+}
+
+// A pipe's free room, leaving two pages for the slot accounting (a pipe holds pages, not bytes:
+// a partly filled page is a whole slot). PIPE_BUF at least: a pipe that polls writable has a
+// free page.
+std::size_t pipe_room(int fd) {
+    int capacity = fcntl(fd, F_GETPIPE_SZ);
+    int unread = 0;
+    if (capacity <= 0 || ioctl(fd, FIONREAD, &unread) != 0) {
+        return PIPE_BUF;
+    }
+    long room = static_cast<long>(capacity) - unread - 2L * 4096;
+    return room > PIPE_BUF ? static_cast<std::size_t>(room) : PIPE_BUF;
 }
 
 }  // namespace
@@ -28,8 +56,8 @@ ReuseJob::ReuseJob(WireRequest request, RunIo io, std::function<void()> wake_con
       wake_connection_(std::move(wake_connection)),
       wake_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
       terminal_(io.terminal >= 0 ? fcntl(io.terminal, F_DUPFD_CLOEXEC, 0) : -1),
-      out_is_socket_(is_socket(io.out)),
-      err_is_socket_(is_socket(io.err)) {}
+      out_kind_(output_kind(io.out)),
+      err_kind_(output_kind(io.err)) {}
 
 std::size_t ReuseJob::output_room() {
     std::lock_guard lock(mutex_);
@@ -198,8 +226,8 @@ bool ReuseJob::read_control() {
 // As much of `chunk` as the ready descriptor takes without blocking. The descriptor is the
 // stub's own stdout or stderr, an open file shared with its shell and siblings: it stays
 // blocking (a non-blocking flag would surprise all of them), so no more is written than a ready
-// descriptor takes at once: anything on a socket (MSG_DONTWAIT is per call), PIPE_BUF bytes
-// elsewhere (a pipe that polls writable has at least that much room). Waiting for room happens
+// descriptor takes at once: anything on a socket (MSG_DONTWAIT is per call), a pipe's free
+// room, anything to a regular file, PIPE_BUF bytes to a terminal. Waiting for room happens
 // in relay()'s poll, beside the stub's socket: a stub killed while nobody reads its output is
 // still noticed. False when the output failed; errno says why.
 bool ReuseJob::write_output(Chunk &chunk, std::size_t &written) {
@@ -207,10 +235,11 @@ bool ReuseJob::write_output(Chunk &chunk, std::size_t &written) {
     const char *data = chunk.bytes.data() + written;
     std::size_t size = chunk.bytes.size() - written;
     ssize_t n = -1;
-    if (chunk.is_stderr ? err_is_socket_ : out_is_socket_) {
-        n = send(fd, data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
-    } else {
-        n = write(fd, data, size < PIPE_BUF ? size : PIPE_BUF);
+    switch (chunk.is_stderr ? err_kind_ : out_kind_) {
+    case OutputKind::Socket: n = send(fd, data, size, MSG_DONTWAIT | MSG_NOSIGNAL); break;
+    case OutputKind::Pipe: n = write(fd, data, std::min(size, pipe_room(fd))); break;
+    case OutputKind::File: n = write(fd, data, size); break;
+    case OutputKind::Other: n = write(fd, data, std::min<std::size_t>(size, PIPE_BUF)); break;
     }
     if (n < 0) {
         return errno == EINTR || errno == EAGAIN;

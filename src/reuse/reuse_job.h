@@ -18,10 +18,12 @@
 
 namespace k8psh {
 
+enum class OutputKind { Socket, Pipe, File, Other };
+
 class ReuseJob {
 public:
     static constexpr std::size_t kOutputLimit = 256u << 10;
-    static constexpr std::size_t kStdinLimit = 64u << 10;
+    static constexpr std::size_t kStdinLimit = 256u << 10;
 
     // `wake_connection` tells the connection thread there is news (stdin, a signal, room for
     // output, the stub's end); it must be safe to call from any thread.
@@ -76,8 +78,8 @@ private:
     std::function<void()> wake_connection_;
     UniqueFd wake_;      // eventfd: the connection thread has news for the relay
     UniqueFd terminal_;  // a terminal job's terminal, a copy: the stub's thread closes its descriptors when it leaves
-    const bool out_is_socket_;  // written with MSG_DONTWAIT; anything else PIPE_BUF at a time
-    const bool err_is_socket_;
+    const OutputKind out_kind_;  // how much a ready descriptor takes without blocking
+    const OutputKind err_kind_;
 
     std::mutex mutex_;  // guards what follows
     enum class Start { Waiting, Accepted, Declined } start_ = Start::Waiting;
