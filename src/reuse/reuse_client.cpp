@@ -160,6 +160,7 @@ MasterRun run_via_master(const ReuseEndpoint &endpoint, const WireRequest &reque
         terminal->handed_over();
     }
     bool accepted = false;
+    int interrupted_by = 0;  // a signal that came before the verdict (the master still decides)
     std::string received;
     for (;;) {
         pollfd fds[4] = {{sock.get(), POLLIN, 0}, {signal_fd, POLLIN, 0}, {-1, POLLIN, 0}, {-1, POLLIN, 0}};
@@ -177,6 +178,11 @@ MasterRun run_via_master(const ReuseEndpoint &endpoint, const WireRequest &reque
                 K8PSH_DEBUG_LOG("reuse", "{} signal(s) to the master, first {}", n, signals[0]);
                 (void)!send(sock.get(), signals, static_cast<std::size_t>(n), MSG_NOSIGNAL);
                 for (ssize_t i = 0; i < n; ++i) {
+                    const int signal = signals[i];
+                    if (!accepted && interrupted_by == 0 && signal != SIGWINCH && signal != SIGTSTP &&
+                        signal != SIGCONT) {
+                        interrupted_by = signal;
+                    }
                     if (signals[i] == SIGTSTP) {
                         // Ctrl-Z: the master stops the remote command, the stub stops itself.
                         suspend_self();
@@ -222,6 +228,13 @@ MasterRun run_via_master(const ReuseEndpoint &endpoint, const WireRequest &reque
                 return run;
             }
         }
+    }
+    if (!accepted && interrupted_by != 0) {
+        // Declined (or the master went away) after the user's ^C: nothing ran, and nothing
+        // should now, as with a stub interrupted while it waits for its server.
+        run.state = MasterState::Served;
+        run.outcome = {exit_code::kSignalBase + interrupted_by, ""};
+        return run;
     }
     if (accepted) {
         // The command may have run: never report success, never run it a second time.

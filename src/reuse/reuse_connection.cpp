@@ -41,6 +41,13 @@ void on_close(ssh_session, ssh_channel, void *ending) {
     changed(ending).closed = true;
 }
 
+// The server grew the window: a channel whose stdin waits for it needs a turn, also when the
+// adjust came in during a call made for another channel.
+int on_window(ssh_session, ssh_channel, uint32_t, void *ending) {
+    changed(ending);
+    return 0;
+}
+
 }  // namespace
 
 ReuseConnection::~ReuseConnection() {
@@ -129,6 +136,7 @@ ReuseConnection::Opened ReuseConnection::open_channel(Run &run, std::string &err
     run.callbacks.channel_exit_status_function = on_exit_status;
     run.callbacks.channel_exit_signal_function = on_exit_signal;
     run.callbacks.channel_close_function = on_close;
+    run.callbacks.channel_write_wontblock_function = on_window;
     ssh_callbacks_init(&run.callbacks);
     Opened opened = Opened::Yes;
     if (run.channel == nullptr || ssh_set_channel_callbacks(run.channel, &run.callbacks) != SSH_OK ||
@@ -142,11 +150,21 @@ ReuseConnection::Opened ReuseConnection::open_channel(Run &run, std::string &err
             opened = Opened::NotSent;
         }
         for (const auto &[name, value] : opened == Opened::Yes ? request.env : decltype(request.env){}) {
-            if (ssh_channel_request_env(run.channel, name.c_str(), value.c_str()) != SSH_OK &&
-                name == wire::kArgvPartName) {
-                opened = Opened::NotSent;  // a lost piece of argv would run the wrong command line
+            // A variable the server refuses is left out, as OpenSSH does; but a lost piece of
+            // argv would run the wrong command line, and a request without its reply (timed out:
+            // SSH_AGAIN) would leave libssh's request state pending, so that the next request
+            // is never sent and returns this one's late reply.
+            int rc = ssh_channel_request_env(run.channel, name.c_str(), value.c_str());
+            if (rc == SSH_AGAIN || (rc != SSH_OK && name == wire::kArgvPartName)) {
+                opened = Opened::NotSent;
                 break;
             }
+        }
+        // Told before the exec goes out: a master killed right after the server started the
+        // command must not leave a stub that runs it again. Should the exec fail now, the stub
+        // gets 255 for a command that may not have run, never a second run.
+        if (opened == Opened::Yes) {
+            run.job->accept();
         }
         if (opened == Opened::Yes && ssh_channel_request_exec(run.channel, run.job->request().exec.c_str()) != SSH_OK) {
             opened = Opened::ExecFailed;

@@ -126,9 +126,10 @@ void ReuseJob::accept() {
 }
 
 void ReuseJob::tell_accepted() {
-    // One byte into an empty socket the stub only reads from: it never blocks; a stub already
-    // gone is simply not told.
-    told_ = send(io_.control, &kAccepted, 1, MSG_DONTWAIT | MSG_NOSIGNAL) == 1;
+    // One byte into an empty socket the stub only reads from: it never blocks. A stub already
+    // gone is not told: its thread may have closed the descriptor, whose number another stub's
+    // descriptor may have by now (stub_gone_ is set, under this lock, before that close).
+    told_ = !stub_gone_ && send(io_.control, &kAccepted, 1, MSG_DONTWAIT | MSG_NOSIGNAL) == 1;
 }
 
 bool ReuseJob::told() {

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <poll.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -54,6 +55,7 @@ public:
         }
     }
     void serve();
+    bool listening() const { return listen_fd_ >= 0; }
 
 private:
     static ConnectTarget without_interrupt(ConnectTarget target) {
@@ -62,6 +64,7 @@ private:
     }
     void handle(int client);
     bool keep_connection_warm();
+    void finish_served();
     void wake() { (void)!write(wake_[1], "w", 1); }
 
     ReuseConnection connection_;  // the main thread's alone
@@ -100,6 +103,33 @@ bool Master::keep_connection_warm() {
     return true;
 }
 
+// The server is gone: nothing new is taken (the listening socket is closed, stubs connect
+// themselves), stubs still waiting for a channel are declined, and stubs whose command is over
+// get the rest of its output and their exit code before the master exits.
+void Master::finish_served() {
+    close_fd(listen_fd_);
+    for (;;) {
+        std::vector<std::shared_ptr<ReuseJob>> waiting;
+        {
+            std::lock_guard lock(mutex_);
+            waiting.swap(pending_);
+            if (running_ == 0 && waiting.empty()) {
+                return;
+            }
+        }
+        for (const auto &job : waiting) {
+            job->decline();
+        }
+        pollfd wake{wake_[0], POLLIN, 0};
+        if (poll(&wake, 1, -1) < 0 && errno != EINTR) {
+            return;
+        }
+        char drain[64];
+        while (read(wake_[0], drain, sizeof drain) > 0) {
+        }
+    }
+}
+
 void Master::serve() {
     g_wake_fd = wake_[1];
     struct sigaction action {};
@@ -131,6 +161,7 @@ void Master::serve() {
             timeout = 0;  // its channel may have changed while we waited for replies: a turn first
         }
         if (!keep_connection_warm()) {
+            finish_served();
             break;
         }
         if (reconnect_ && !connection_.is_open()) {
@@ -236,6 +267,13 @@ void Master::handle(int client) {
     }
     std::signal(SIGPIPE, SIG_IGN);  // a stub's stdout that went away is an error code, not our death
     std::signal(SIGHUP, SIG_IGN);
+    // Each stub in flight holds about six descriptors here: the soft limit (often 1024) would
+    // end accepting well below a connection's 256 channels.
+    rlimit files{};
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &files);
+    }
     set_process_title("k8psh-reuse master for " + target.server_name + " at " + target.host + ":" +
                       std::to_string(target.port));
     if (chdir("/") != 0) {
@@ -285,7 +323,9 @@ void Master::handle(int client) {
     master->serve();
     // Unlinked before closing: a stub connecting now finds no socket and runs on its own.
     unlinkat(directory, socket_name.c_str(), 0);
-    close_fd(listen_fd);
+    if (master->listening()) {
+        close_fd(listen_fd);
+    }
     remove_and_exit(directory, endpoint.lock);
 }
 
