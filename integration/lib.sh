@@ -79,6 +79,11 @@ finish() {
 }
 
 # A free TCP port on loopback, chosen by the kernel.
+# Unique to this test's run among those running now (its shell's pid): tests find their remote
+# commands by command line (pgrep -f), and other tests, or another checkout's, may run the same
+# command at the same time. Appended to sleep durations, matched with an anchored pattern.
+RUN_ID=$(printf %05d $(($$ % 100000)))
+
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
         echo $((20000 + RANDOM % 20000))
