@@ -106,8 +106,7 @@ void ReuseConnection::start(const std::shared_ptr<ReuseJob> &job) {
             break;
         }
         switch (open_channel(*run, error)) {
-        case Opened::Yes:
-            job->accept();
+        case Opened::Yes:  // accepted by open_channel, just before its exec went out
             runs_.push_back(std::move(run));
             return;
         case Opened::ExecFailed: job->finish({exit_code::kConnection, error}); return;
