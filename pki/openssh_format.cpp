@@ -279,6 +279,42 @@ std::optional<ParsedPrivateKey> parse_openssh_private_key(std::string_view text)
     return parsed;
 }
 
+std::optional<std::array<unsigned char, 32>> openssh_private_key_public_half(std::string_view text) {
+    // The header: magic, cipher, kdf, kdf options, key count, then the public blob. Its base64
+    // is decoded up to the blob's end, rounded up to whole quanta: the private section after
+    // it stays encoded.
+    constexpr std::size_t kHeader = kMagic.size() + 2 * string_size(4) + string_size(0) + 4 + string_size(kPublicBlobSize);
+    constexpr std::size_t kQuanta = (kHeader + 2) / 3;
+    const auto begin = text.find(kBegin);
+    if (begin == std::string_view::npos) {
+        return std::nullopt;
+    }
+    char encoded[kQuanta * 4];
+    std::size_t used = 0;
+    for (std::size_t i = begin + kBegin.size(); i < text.size() && used < sizeof encoded; ++i) {
+        const char c = text[i];
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+            encoded[used++] = c;
+        }
+    }
+    unsigned char header[kQuanta * 3];
+    std::size_t size = 0;
+    if (used != sizeof encoded || !decode_base64(std::string_view(encoded, used), nullptr, header, size)) {
+        return std::nullopt;
+    }
+    WireReader in(std::span<const unsigned char>(header, size));
+    std::span<const unsigned char> magic;
+    std::uint32_t keys = 0;
+    std::span<const unsigned char> public_blob;
+    std::array<unsigned char, 32> public_key{};
+    if (!in.bytes(kMagic.size(), magic) || !equal(magic, as_bytes(kMagic)) || !in.string_equals("none"sv) ||
+        !in.string_equals("none"sv) || !in.string_equals(""sv) || !in.u32(keys) || keys != 1 ||
+        !in.string(public_blob) || !read_public_blob(public_blob, public_key)) {
+        return std::nullopt;
+    }
+    return public_key;
+}
+
 std::optional<std::array<unsigned char, 32>> parse_openssh_public_key(std::string_view line) {
     constexpr auto blanks = " \t\r\n"sv;
     auto next_field = [&]() {

@@ -72,6 +72,11 @@ struct ParsedPrivateKey {
 // anything else, including keys whose halves do not belong together.
 std::optional<ParsedPrivateKey> parse_openssh_private_key(std::string_view text);
 
+// The public half of an "openssh-key-v1" file, read from its unencrypted header alone: nothing
+// secret is decoded, and nothing is checked beyond the header (a stub naming its reuse master
+// needs the key's identity, not the key). nullopt when the header is not an ed25519 key's.
+std::optional<std::array<unsigned char, 32>> openssh_private_key_public_half(std::string_view text);
+
 // Reads "ssh-ed25519 BASE64 [comment]" (a .pub file or the key part of a known_hosts line).
 std::optional<std::array<unsigned char, 32>> parse_openssh_public_key(std::string_view line);
 

@@ -155,6 +155,38 @@ TEST(OpenSshFormat, MatchesSshKeygenByteForByte) {
     EXPECT_EQ(openssh_public_key(parsed->key.public_key, parsed->comment), read_file(path + ".pub"));
 }
 
+// A stub reads only the header of the client key file (its reuse master's identity): it must
+// name the same public key the full parser finds, in our files and in ssh-keygen's.
+TEST(OpenSshFormat, PublicHalfFromTheHeaderIsTheParsedKeys) {
+    const auto pair = generate_ed25519();
+    const std::string ours = openssh_private_key(pair, "a comment long enough to wrap the armoured lines twice over");
+    EXPECT_EQ(openssh_private_key_public_half(ours), pair.public_key);
+    if (have_ssh_keygen()) {
+        TempDir dir;
+        const std::string path = dir / "reference";
+        ASSERT_EQ(std::system(("ssh-keygen -q -t ed25519 -N '' -C '' -f " + path).c_str()), 0);
+        const std::string theirs = read_file(path);
+        const auto parsed = parse_openssh_private_key(theirs);
+        ASSERT_TRUE(parsed);
+        EXPECT_EQ(openssh_private_key_public_half(theirs), parsed->key.public_key);
+    }
+}
+
+TEST(OpenSshFormat, PublicHalfRefusesWhatIsNotAnEd25519KeyFile) {
+    const std::string text = openssh_private_key(generate_ed25519(), "x");
+    EXPECT_EQ(openssh_private_key_public_half(""), std::nullopt);
+    EXPECT_EQ(openssh_private_key_public_half(text.substr(0, 60)), std::nullopt) << "cut inside the header";
+    std::string other_cipher = text;
+    const std::size_t body = other_cipher.find('\n') + 1;
+    other_cipher[body + 25] = other_cipher[body + 25] == 'A' ? 'B' : 'A';  // inside "none"
+    EXPECT_EQ(openssh_private_key_public_half(other_cipher), std::nullopt);
+    std::string high_byte = text;
+    high_byte[body + 40] = '\xb5';
+    EXPECT_EQ(openssh_private_key_public_half(high_byte), std::nullopt);
+    EXPECT_EQ(openssh_private_key_public_half("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIzBzPDOWMBVuRr2z9mIs1GZf8+x5OVlIsFr62r3YKdd"),
+              std::nullopt);
+}
+
 TEST(OpenSshFormat, KnownHostsKeysSkipCommentsAndOtherTypes) {
     const auto ours = ed25519_public_base64(generate_ed25519().public_key);
     const auto other = ed25519_public_base64(generate_ed25519().public_key);

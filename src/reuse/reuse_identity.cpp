@@ -33,18 +33,15 @@ std::string real_path(const std::string &path) {
 }
 
 // The public half of the client key the master would load: the same directory holding new keys
-// is another identity. "" when the file cannot be read or parsed (the master would fail too).
+// is another identity. Read from the file's unencrypted header: every stub pays for this, and
+// decoding the private half would cost it guarded memory and a key derivation. "" when the file
+// cannot be read or is not a key (the master would fail too).
 std::string client_key_fingerprint(const std::string &key_directory) {
     std::string text;
     (void)read_file(key_directory + "/" + kClientKey, text, kMaxKeyFileBytes);
     std::string fingerprint;
-    try {
-        if (auto parsed = parse_openssh_private_key(text); parsed.has_value()) {
-            const auto &key = parsed->key.public_key;
-            fingerprint.assign(key.begin(), key.end());
-        }
-    } catch (const std::exception &) {
-        // Out of locked memory or libsodium unusable: no fingerprint, the rest still counts.
+    if (auto public_key = openssh_private_key_public_half(text); public_key.has_value()) {
+        fingerprint.assign(public_key->begin(), public_key->end());
     }
     sodium_memzero(text.data(), text.size());  // the private key's text, wiped like SecretBytes
     return fingerprint;
