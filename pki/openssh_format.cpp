@@ -65,6 +65,16 @@ bool read_public_blob(std::span<const unsigned char> blob, std::array<unsigned c
     return true;
 }
 
+// The container's header, up to and with its public blob: the magic, no cipher, no kdf, one key.
+bool read_header(WireReader &in, std::array<unsigned char, 32> &public_key) {
+    std::span<const unsigned char> magic;
+    std::uint32_t keys = 0;
+    std::span<const unsigned char> public_blob;
+    return in.bytes(kMagic.size(), magic) && equal(magic, as_bytes(kMagic)) && in.string_equals("none"sv) &&
+           in.string_equals("none"sv) && in.string_equals(""sv) && in.u32(keys) && keys == 1 &&
+           in.string(public_blob) && read_public_blob(public_blob, public_key);
+}
+
 // Base64 of secret bytes, wrapped into the armoured file text. The unwrapped base64 lives in
 // guarded memory; the result string is reserved up front so it never reallocates.
 std::string armour(std::span<const unsigned char> blob) {
@@ -262,18 +272,13 @@ std::optional<ParsedPrivateKey> parse_openssh_private_key(std::string_view text)
         return std::nullopt;
     }
     WireReader in(std::span<const unsigned char>(decoded->bytes.data(), decoded->size));
-    std::span<const unsigned char> magic;
-    std::uint32_t keys = 0;
-    std::span<const unsigned char> public_blob;
+    std::array<unsigned char, 32> outer_public{};
     std::span<const unsigned char> section;
-    if (!in.bytes(kMagic.size(), magic) || !equal(magic, as_bytes(kMagic)) || !in.string_equals("none"sv) ||
-        !in.string_equals("none"sv) || !in.string_equals(""sv) || !in.u32(keys) || keys != 1 ||
-        !in.string(public_blob) || !in.string(section) || !in.rest().empty()) {
+    if (!read_header(in, outer_public) || !in.string(section) || !in.rest().empty()) {
         return std::nullopt;
     }
     ParsedPrivateKey parsed;
-    std::array<unsigned char, 32> outer_public{};
-    if (!read_public_blob(public_blob, outer_public) || !read_private_section(section, outer_public, parsed)) {
+    if (!read_private_section(section, outer_public, parsed)) {
         return std::nullopt;
     }
     return parsed;
@@ -283,7 +288,8 @@ std::optional<std::array<unsigned char, 32>> openssh_private_key_public_half(std
     // The header: magic, cipher, kdf, kdf options, key count, then the public blob. Its base64
     // is decoded up to the blob's end, rounded up to whole quanta: the private section after
     // it stays encoded.
-    constexpr std::size_t kHeader = kMagic.size() + 2 * string_size(4) + string_size(0) + 4 + string_size(kPublicBlobSize);
+    constexpr std::size_t kHeader =
+        kMagic.size() + 2 * string_size(4) + string_size(0) + 4 + string_size(kPublicBlobSize);
     constexpr std::size_t kQuanta = (kHeader + 2) / 3;
     const auto begin = text.find(kBegin);
     if (begin == std::string_view::npos) {
@@ -303,13 +309,8 @@ std::optional<std::array<unsigned char, 32>> openssh_private_key_public_half(std
         return std::nullopt;
     }
     WireReader in(std::span<const unsigned char>(header, size));
-    std::span<const unsigned char> magic;
-    std::uint32_t keys = 0;
-    std::span<const unsigned char> public_blob;
     std::array<unsigned char, 32> public_key{};
-    if (!in.bytes(kMagic.size(), magic) || !equal(magic, as_bytes(kMagic)) || !in.string_equals("none"sv) ||
-        !in.string_equals("none"sv) || !in.string_equals(""sv) || !in.u32(keys) || keys != 1 ||
-        !in.string(public_blob) || !read_public_blob(public_blob, public_key)) {
+    if (!read_header(in, public_key)) {
         return std::nullopt;
     }
     return public_key;

@@ -183,7 +183,8 @@ TEST(OpenSshFormat, PublicHalfRefusesWhatIsNotAnEd25519KeyFile) {
     std::string high_byte = text;
     high_byte[body + 40] = '\xb5';
     EXPECT_EQ(openssh_private_key_public_half(high_byte), std::nullopt);
-    EXPECT_EQ(openssh_private_key_public_half("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIzBzPDOWMBVuRr2z9mIs1GZf8+x5OVlIsFr62r3YKdd"),
+    EXPECT_EQ(openssh_private_key_public_half(
+                  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIzBzPDOWMBVuRr2z9mIs1GZf8+x5OVlIsFr62r3YKdd"),
               std::nullopt);
 }
 
