@@ -217,9 +217,11 @@ wait_gone() {
 }
 # wait_listening: until a reuse master listens in $TMPDIR's reuse directory (its process alone
 # may not have bound its socket yet, and a stub finding no socket connects itself).
+# master_listening: true while a reuse master listens in $TMPDIR's reuse directory.
+master_listening() { ss -xlH | grep -qF -- " $TMPDIR/k8psh-$(id -u)/"; }
 wait_listening() {
     local deadline=$((SECONDS + $(scaled 10)))
-    until ss -xlH | grep -qF -- " $TMPDIR/k8psh-$(id -u)/"; do
+    until master_listening; do
         [ $SECONDS -lt $deadline ] || { fail "no master ever listened in $TMPDIR"; return 1; }
         sleep 0.02
     done
