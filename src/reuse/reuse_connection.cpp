@@ -21,11 +21,21 @@ Ending &changed(void *ending) {
     return end;
 }
 
-// Consumes nothing: the bytes stay in libssh's buffer, and in its window, until the stub's
-// relay has room for them (service_run reads them then).
-int on_data(ssh_session, ssh_channel, void *, uint32_t, int, void *ending) {
-    changed(ending).unread = true;
-    return 0;
+// libssh hands over everything buffered for the stream, oldest first. What the stub's relay has
+// room for is copied to it here, straight from libssh's buffer (reading it later would copy it
+// once more through read_output's buffer: a third of the master's copying of a stream); the rest
+// stays in libssh's buffer, and in its window, until the relay has room (read_output then).
+int on_data(ssh_session, ssh_channel, void *data, uint32_t len, int is_stderr, void *ending) {
+    Ending &end = changed(ending);
+    std::size_t room = end.job->output_room();
+    std::size_t taken = len < room ? len : room;
+    if (taken > 0) {
+        end.job->add_output(is_stderr != 0, static_cast<const char *>(data), taken);
+    }
+    if (taken < len) {
+        end.unread = true;
+    }
+    return static_cast<int>(taken);
 }
 
 void on_exit_status(ssh_session, ssh_channel, int status, void *ending) {
@@ -130,6 +140,7 @@ ReuseConnection::Opened ReuseConnection::open_channel(Run &run, std::string &err
     ssh_set_blocking(session, 1);
     run.channel = ssh_channel_new(session);
     run.ending.changes = &changes_;
+    run.ending.job = run.job.get();
     run.callbacks.userdata = &run.ending;
     run.callbacks.channel_data_function = on_data;
     run.callbacks.channel_exit_status_function = on_exit_status;

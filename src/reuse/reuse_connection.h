@@ -49,6 +49,7 @@ public:
         bool closed = false;  // the server's close arrived (unread output may still be buffered)
         bool unread = false;  // output is buffered in libssh, left there until the stub has room
         unsigned *changes = nullptr;
+        ReuseJob *job = nullptr;  // where the output goes: the run owns it
     };
 
 private:
