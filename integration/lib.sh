@@ -215,10 +215,10 @@ wait_gone() {
         sleep 0.05
     done
 }
-# wait_listening: until a reuse master listens in $TMPDIR's reuse directory (its process alone
-# may not have bound its socket yet, and a stub finding no socket connects itself).
 # master_listening: true while a reuse master listens in $TMPDIR's reuse directory.
 master_listening() { ss -xlH | grep -qF -- " $TMPDIR/k8psh-$(id -u)/"; }
+# wait_listening: until a reuse master listens in $TMPDIR's reuse directory (its process alone
+# may not have bound its socket yet, and a stub finding no socket connects itself).
 wait_listening() {
     local deadline=$((SECONDS + $(scaled 10)))
     until master_listening; do
