@@ -245,7 +245,7 @@ MasterRun run_via_master(const ReuseEndpoint &endpoint, const WireRequest &reque
 }
 
 std::optional<RunOutcome> run_through_master(const ConnectTarget &target, long reuse_ms, const WireRequest &request,
-                                             int signal_fd) {
+                                             int signal_fd, MissingMaster missing) {
     std::optional<ReuseEndpoint> endpoint = reuse_endpoint(master_identity(target, reuse_ms));
     if (!endpoint.has_value()) {
         return std::nullopt;  // no socket path short enough under $TMPDIR
@@ -254,7 +254,7 @@ std::optional<RunOutcome> run_through_master(const ConnectTarget &target, long r
     if (run.state == MasterState::Served) {
         return run.outcome;
     }
-    if (run.state == MasterState::Missing) {
+    if (run.state == MasterState::Missing && missing == MissingMaster::Start) {
         start_reuse_master(*endpoint, target, reuse_ms);
     }
     return std::nullopt;

@@ -24,11 +24,13 @@ struct MasterRun {
 // owner have been checked.
 MasterRun run_via_master(const ReuseEndpoint &endpoint, const WireRequest &request, int signal_fd);
 
+enum class MissingMaster { Start, Leave };
+
 // The reuse layer's one entry point for a stub: runs `request` through the container's master
 // for `target` (found by its identity, reuse_identity.h) and returns the outcome; or, when no
-// master served it, nullopt after starting one if none was there. Nothing ran then: the stub
-// connects itself. `reuse_ms` is connectionReuseMs (> 0).
+// master served it, nullopt after starting one if none was there (unless told to Leave it).
+// Nothing ran then: the stub connects itself. `reuse_ms` is connectionReuseMs (> 0).
 std::optional<RunOutcome> run_through_master(const ConnectTarget &target, long reuse_ms, const WireRequest &request,
-                                             int signal_fd);
+                                             int signal_fd, MissingMaster missing);
 
 }  // namespace k8psh

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <optional>
 #include <utility>
+#include <variant>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
@@ -42,8 +43,9 @@ void on_signal(int signal) {
 // Signals the stub forwards to the remote process group (README: Signals), and SIGWINCH for PTYs.
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 
+// Once per process: main's run after an unserved early one (run_if_master_serves) keeps the pipe.
 void install_signal_handlers() {
-    if (pipe2(g_signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+    if (g_signal_pipe[0] >= 0 || pipe2(g_signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
         return;
     }
     struct sigaction action {};
@@ -71,8 +73,9 @@ bool stdout_is_stderr() {
 }
 
 // The env requests and exec string for this invocation (README: How a command runs); nullopt (after the error
-// line) when the quoted argv exceeds the limit both sides accept.
-std::optional<WireRequest> build_wire_request(const ClientRequest &request, const std::string &relative_cwd, bool tty) {
+// line, unless `quiet`) when the quoted argv exceeds the limit both sides accept.
+std::optional<WireRequest> build_wire_request(const ClientRequest &request, const std::string &relative_cwd, bool tty,
+                                              bool quiet) {
     WireRequest wire;
     wire.tty = tty;
     if (tty) {
@@ -96,7 +99,9 @@ std::optional<WireRequest> build_wire_request(const ClientRequest &request, cons
     argv.insert(argv.end(), request.args.begin(), request.args.end());
     std::string exec = quote_argv(argv);
     if (exec.size() > kMaxExecBytes) {
-        spdlog::error("argument list too long: {} bytes quoted (limit {} bytes)", exec.size(), kMaxExecBytes);
+        if (!quiet) {
+            spdlog::error("argument list too long: {} bytes quoted (limit {} bytes)", exec.size(), kMaxExecBytes);
+        }
         return std::nullopt;
     }
     // One SSH packet cannot carry a long link line: the head goes ahead as numbered-by-order
@@ -116,49 +121,71 @@ int report(const RunOutcome &outcome) {
     return outcome.code;
 }
 
-}  // namespace
+// What a run sends and to whom: everything decided before the network.
+struct PreparedRun {
+    WireRequest wire;
+    ConnectTarget target;
+    bool via_master = false;  // connectionReuseMs > 0 and a terminal the master may relay
+};
 
-int run_remote(const ClientRequest &request) {
+// The exit code instead, after its error line (none when `quiet`).
+std::variant<PreparedRun, int> prepare_run(const ClientRequest &request, bool quiet) {
     std::string relative_cwd;
     try {
         char cwd[4096];
         if (getcwd(cwd, sizeof cwd) == nullptr) {
-            spdlog::error("cannot determine the working directory: {}", strerror(errno));
+            if (!quiet) {
+                spdlog::error("cannot determine the working directory: {}", strerror(errno));
+            }
             return exit_code::kUsage;
         }
         relative_cwd = relative_workdir(request.config->base_directory, cwd);
     } catch (const WorkdirError &error) {
-        spdlog::error("{}", error.what());
+        if (!quiet) {
+            spdlog::error("{}", error.what());
+        }
         return exit_code::kUsage;
     }
     // A PTY merges stderr into stdout and rewrites line endings: only invisible when all three
     // streams are the terminal. `stub cmd | grep` or `stub cmd 2>log` stay raw, as local.
     bool tty = request.tty == TtyMode::Always || (request.tty == TtyMode::Auto && isatty(0) && isatty(1) && isatty(2));
-    auto wire = build_wire_request(request, relative_cwd, tty);
+    auto wire = build_wire_request(request, relative_cwd, tty, quiet);
     if (!wire.has_value()) {
         return exit_code::kUsage;
     }
-    install_signal_handlers();
-
-    ConnectTarget target;
-    target.port = request.section->port;
-    target.server_name = request.section->name;
-    target.key_directory = request.key_directory;
-    target.timeout_ms = request.config->connect_timeout_ms;
-
+    PreparedRun run;
+    run.wire = std::move(*wire);
+    run.target.port = request.section->port;
+    run.target.server_name = request.section->name;
+    run.target.key_directory = request.key_directory;
+    run.target.timeout_ms = request.config->connect_timeout_ms;
     // Through the container's reuse master when there is one. The master never reads a
     // terminal: outside the terminal's job control, it would read it even for a background
     // job. So a terminal session relays its terminal itself (reuse_client.h), and a stub that
     // only has a terminal on stdin (`stub cmd | less`) connects itself.
-    if (request.config->connection_reuse_ms > 0 && (tty || !isatty(0))) {
-        if (auto served = run_through_master(target, request.config->connection_reuse_ms, *wire, g_signal_pipe[0])) {
+    run.via_master = request.config->connection_reuse_ms > 0 && (tty || !isatty(0));
+    return run;
+}
+
+}  // namespace
+
+int run_remote(const ClientRequest &request) {
+    auto prepared = prepare_run(request, false);
+    if (const int *code = std::get_if<int>(&prepared)) {
+        return *code;
+    }
+    const PreparedRun &run = std::get<PreparedRun>(prepared);
+    install_signal_handlers();
+    if (run.via_master) {
+        if (auto served = run_through_master(run.target, request.config->connection_reuse_ms, run.wire,
+                                             g_signal_pipe[0], MissingMaster::Start)) {
             return report(*served);
         }
     }
 
     OwnedSession session;
     try {
-        ConnectTarget own = target;
+        ConnectTarget own = run.target;
         own.interrupt_fd = g_signal_pipe[0];
         session = connect_authenticated(own);
     } catch (const ConnectError &error) {
@@ -170,9 +197,20 @@ int run_remote(const ClientRequest &request) {
     }
     RunIo io;
     io.control = g_signal_pipe[0];
-    RunOutcome outcome = run_on_session(session.get(), *wire, io, request.section->name);
+    RunOutcome outcome = run_on_session(session.get(), run.wire, io, request.section->name);
     session.reset();  // the connection ends before the outcome is reported
     return report(outcome);
+}
+
+std::optional<RunOutcome> run_if_master_serves(const ClientRequest &request) {
+    auto prepared = prepare_run(request, true);
+    const PreparedRun *run = std::get_if<PreparedRun>(&prepared);
+    if (run == nullptr || !run->via_master) {
+        return std::nullopt;
+    }
+    install_signal_handlers();
+    return run_through_master(run->target, request.config->connection_reuse_ms, run->wire, g_signal_pipe[0],
+                              MissingMaster::Leave);
 }
 
 int check_servers(const Config &config, const std::string &key_directory) {
