@@ -70,7 +70,11 @@ protected:
                 _exit(99);
             }
             log::init("stub");  // as main does: errors are lines on stderr
-            const int code = run_remote(request);
+            if (!tmpdir_.empty()) {
+                setenv("TMPDIR", tmpdir_.c_str(), 1);
+            }
+            // The early run says only whether the master served it: 0 when it did not.
+            const int code = early_ ? (run_if_master_serves(request).has_value() ? 1 : 0) : run_remote(request);
             std::cout.flush();
             _exit(code);
         }
@@ -98,6 +102,8 @@ protected:
     Config config_;
     std::string base_;
     bool merged_ = false;
+    bool early_ = false;  // run_if_master_serves instead of run_remote
+    std::string tmpdir_;  // the child's TMPDIR, where reuse masters live
 };
 
 TEST_F(Client, ArgvArrivesByteForByte) {
@@ -128,6 +134,24 @@ TEST_F(Client, AWorkingDirectoryOutsideTheBaseIsAUsageError) {
     EXPECT_EQ(stdout_text(), "");
     EXPECT_EQ(stderr_text().rfind("stub: working directory \"" + dir_.path() + "\" is outside baseDirectory", 0), 0u)
         << stderr_text();
+}
+
+// The early run (main.cpp, before the static constructors) without a master: nothing ran,
+// nothing was said, and no master was started there (main's ordinary run then starts it, once).
+TEST_F(Client, TheEarlyRunWithoutAMasterRunsSaysAndStartsNothing) {
+    config_.connection_reuse_ms = 30000;
+    test::TempDir masters;
+    tmpdir_ = masters.path();
+    early_ = true;
+    const std::string marker = dir_ / "ran";
+    EXPECT_EQ(run(request("sh", {"-c", "touch " + marker})), 0);
+    EXPECT_FALSE(std::filesystem::exists(marker));
+    EXPECT_EQ(stdout_text(), "");
+    EXPECT_EQ(stderr_text(), "");
+    EXPECT_TRUE(std::filesystem::is_empty(masters.path())) << "a master's directory was made";
+    // Errors are main's to report: the early run only steps aside.
+    EXPECT_EQ(run(request("sh", {"-c", "touch " + marker}), dir_.path()), 0);
+    EXPECT_EQ(stderr_text(), "");
 }
 
 TEST_F(Client, StdoutAndStderrAsOneFileKeepTheCommandsOrder) {

@@ -125,7 +125,7 @@ int report(const RunOutcome &outcome) {
 struct PreparedRun {
     WireRequest wire;
     ConnectTarget target;
-    bool via_master = false;  // connectionReuseMs > 0 and a terminal the master may relay
+    bool via_master = false;  // connectionReuseMs > 0, and stdin no terminal unless all three are
 };
 
 // The exit code instead, after its error line (none when `quiet`).
