@@ -32,24 +32,40 @@ std::string base_name(const char *path) {
     return slash != nullptr ? slash + 1 : path;
 }
 
+// What run_remote needs to run command[0] with the rest as its arguments, as `config` has it;
+// its `command` is null when `config` has no such command.
+ClientRequest request_for(const Config &config, const std::vector<std::string> &command,
+                          const std::optional<std::string> &keys_option, TtyMode tty, const char *argv0) {
+    ClientRequest request;
+    request.config = &config;
+    request.command = config.find_command(command[0], &request.section);
+    if (request.command != nullptr) {
+        request.args.assign(command.begin() + 1, command.end());
+        request.key_directory = resolve_key_directory(keys_option, config, argv0);
+    }
+    request.tty = tty;
+    return request;
+}
+
+// A stub's name is the command, its every argument the command's.
+std::vector<std::string> stub_command(const std::string &face, int argc, char **argv) {
+    std::vector<std::string> command{face};
+    command.insert(command.end(), argv + 1, argv + argc);
+    return command;
+}
+
 int run_command(const std::optional<std::string> &config_option, const std::optional<std::string> &keys_option,
                 const std::vector<std::string> &command, TtyMode tty, const char *argv0) {
     std::optional<Config> loaded = load_config_or_report(config_option, command[0]);
     if (!loaded) {
         return exit_code::kUsage;
     }
-    Config &config = *loaded;
     K8PSH_DEBUG_LOG("client", "configuration loaded");
-    ClientRequest request;
-    request.config = &config;
-    request.command = config.find_command(command[0], &request.section);
+    ClientRequest request = request_for(*loaded, command, keys_option, tty, argv0);
     if (request.command == nullptr) {
-        spdlog::error("unknown command '{}' (not in {})", command[0], config.path);
+        spdlog::error("unknown command '{}' (not in {})", command[0], loaded->path);
         return exit_code::kUnknownCommand;
     }
-    request.args.assign(command.begin() + 1, command.end());
-    request.key_directory = resolve_key_directory(keys_option, config, argv0);
-    request.tty = tty;
     return run_remote(request);
 }
 
@@ -126,15 +142,12 @@ void stub_before_constructors(int argc, char **argv, char **) {
     ClientRequest request;
     try {
         config = load_config(resolve_config_path(std::nullopt), face);
-        request.config = &*config;
-        request.command = config->find_command(face, &request.section);
-        if (request.command == nullptr) {
-            return;
-        }
-        request.args.assign(argv + 1, argv + argc);
-        request.key_directory = resolve_key_directory(std::nullopt, *config, argv[0]);
+        request = request_for(*config, stub_command(face, argc, argv), std::nullopt, TtyMode::Auto, argv[0]);
     } catch (...) {
         return;  // nothing ran: main reports whatever it was
+    }
+    if (request.command == nullptr) {
+        return;
     }
     // Not in the try: past the hand-over, returning would run the command a second time.
     std::optional<RunOutcome> outcome = run_if_master_serves(request);
@@ -171,11 +184,8 @@ int main(int argc, char **argv) {
             log::init("k8psh");
             code = client_main(args, argv[0]);
         } else {
-            // A stub: its own name is the command, every argument is the command's.
             log::init(face);
-            std::vector<std::string> command{face};
-            command.insert(command.end(), args.begin(), args.end());
-            code = run_command(std::nullopt, std::nullopt, command, TtyMode::Auto, argv[0]);
+            code = run_command(std::nullopt, std::nullopt, stub_command(face, argc, argv), TtyMode::Auto, argv[0]);
         }
         // Everything is closed and the terminal restored by now: skip OpenSSL's and the other
         // static destructors (a quarter of a millisecond on every stub).

@@ -72,10 +72,10 @@ bool stdout_is_stderr() {
     return fstat(1, &out) == 0 && fstat(2, &err) == 0 && out.st_dev == err.st_dev && out.st_ino == err.st_ino;
 }
 
-// The env requests and exec string for this invocation (README: How a command runs); nullopt (after the error
-// line, unless `quiet`) when the quoted argv exceeds the limit both sides accept.
+// The env requests and exec string for this invocation (README: How a command runs); nullopt, with the
+// error line in `error`, when the quoted argv exceeds the limit both sides accept.
 std::optional<WireRequest> build_wire_request(const ClientRequest &request, const std::string &relative_cwd, bool tty,
-                                              bool quiet) {
+                                              std::string &error) {
     WireRequest wire;
     wire.tty = tty;
     if (tty) {
@@ -99,9 +99,7 @@ std::optional<WireRequest> build_wire_request(const ClientRequest &request, cons
     argv.insert(argv.end(), request.args.begin(), request.args.end());
     std::string exec = quote_argv(argv);
     if (exec.size() > kMaxExecBytes) {
-        if (!quiet) {
-            spdlog::error("argument list too long: {} bytes quoted (limit {} bytes)", exec.size(), kMaxExecBytes);
-        }
+        error = fmt::format("argument list too long: {} bytes quoted (limit {} bytes)", exec.size(), kMaxExecBytes);
         return std::nullopt;
     }
     // One SSH packet cannot carry a long link line: the head goes ahead as numbered-by-order
@@ -128,30 +126,26 @@ struct PreparedRun {
     bool via_master = false;  // connectionReuseMs > 0, and stdin no terminal unless all three are
 };
 
-// The exit code instead, after its error line (none when `quiet`).
-std::variant<PreparedRun, int> prepare_run(const ClientRequest &request, bool quiet) {
+// Or, when the run cannot start, its exit code and error line (for run_remote to report).
+std::variant<PreparedRun, RunOutcome> prepare_run(const ClientRequest &request) {
     std::string relative_cwd;
     try {
         char cwd[4096];
         if (getcwd(cwd, sizeof cwd) == nullptr) {
-            if (!quiet) {
-                spdlog::error("cannot determine the working directory: {}", strerror(errno));
-            }
-            return exit_code::kUsage;
+            return RunOutcome{exit_code::kUsage,
+                              fmt::format("cannot determine the working directory: {}", strerror(errno))};
         }
         relative_cwd = relative_workdir(request.config->base_directory, cwd);
     } catch (const WorkdirError &error) {
-        if (!quiet) {
-            spdlog::error("{}", error.what());
-        }
-        return exit_code::kUsage;
+        return RunOutcome{exit_code::kUsage, error.what()};
     }
     // A PTY merges stderr into stdout and rewrites line endings: only invisible when all three
     // streams are the terminal. `stub cmd | grep` or `stub cmd 2>log` stay raw, as local.
     bool tty = request.tty == TtyMode::Always || (request.tty == TtyMode::Auto && isatty(0) && isatty(1) && isatty(2));
-    auto wire = build_wire_request(request, relative_cwd, tty, quiet);
+    std::string error;
+    auto wire = build_wire_request(request, relative_cwd, tty, error);
     if (!wire.has_value()) {
-        return exit_code::kUsage;
+        return RunOutcome{exit_code::kUsage, error};
     }
     PreparedRun run;
     run.wire = std::move(*wire);
@@ -170,9 +164,9 @@ std::variant<PreparedRun, int> prepare_run(const ClientRequest &request, bool qu
 }  // namespace
 
 int run_remote(const ClientRequest &request) {
-    auto prepared = prepare_run(request, false);
-    if (const int *code = std::get_if<int>(&prepared)) {
-        return *code;
+    auto prepared = prepare_run(request);
+    if (const RunOutcome *failed = std::get_if<RunOutcome>(&prepared)) {
+        return report(*failed);
     }
     const PreparedRun &run = std::get<PreparedRun>(prepared);
     install_signal_handlers();
@@ -203,7 +197,7 @@ int run_remote(const ClientRequest &request) {
 }
 
 std::optional<RunOutcome> run_if_master_serves(const ClientRequest &request) {
-    auto prepared = prepare_run(request, true);
+    auto prepared = prepare_run(request);
     const PreparedRun *run = std::get_if<PreparedRun>(&prepared);
     if (run == nullptr || !run->via_master) {
         return std::nullopt;
