@@ -19,6 +19,7 @@
 #include <string>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -61,7 +62,14 @@ struct Pipe {
 // a re-check now and then so a condition the job does not announce still ends the wait).
 class Stub {
 public:
-    Stub() {
+    // The stub's stdout and stderr are pipes, or copies of `out_fd` / `err_fd` when given.
+    explicit Stub(int out_fd = -1, int err_fd = -1) {
+        if (out_fd >= 0) {
+            dup3(out_fd, out.write, O_CLOEXEC);
+        }
+        if (err_fd >= 0) {
+            dup3(err_fd, err.write, O_CLOEXEC);
+        }
         int fds[2];
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0) {
             control_ = fds[0];
@@ -250,6 +258,88 @@ TEST(ReuseJob, OutputArrivesInOrderOnTheRightDescriptor) {
     EXPECT_EQ(err.size(), want_err.size());
     EXPECT_TRUE(err == want_err);
     EXPECT_FALSE(stub.job->output_failed());
+}
+
+TEST(ReuseJob, OutputAPipeTakesGoesOutBeforeAnyRelayRuns) {
+    // The connection thread writes what the stub's pipe takes at once itself: no relay thread
+    // runs here, yet the bytes are in the pipe when add_output returns. What the pipe cannot
+    // take waits for the relay, in order, and the shared pipe never turns non-blocking.
+    int probe[2];
+    ASSERT_EQ(pipe2(probe, O_CLOEXEC), 0);
+    iovec one{const_cast<char *>("x"), 1};
+    bool nowait = pwritev2(probe[1], &one, 1, -1, RWF_NOWAIT) == 1;
+    close(probe[0]);
+    close(probe[1]);
+    if (!nowait) {
+        GTEST_SKIP() << "this kernel's pipes do not take RWF_NOWAIT (Linux 6.4 and later do)";
+    }
+    Stub stub;
+    stub.job->accept();
+    stub.job->add_output(false, "first ", 6);
+    int queued = 0;
+    ASSERT_EQ(ioctl(stub.out.read, FIONREAD, &queued), 0);
+    ASSERT_EQ(queued, 6) << "the bytes did not reach the pipe without the relay";
+    char buffer[64];
+    ASSERT_EQ(read(stub.out.read, buffer, sizeof buffer), 6);
+    EXPECT_EQ(std::string(buffer, 6), "first ");
+
+    const int capacity = fcntl(stub.out.read, F_GETPIPE_SZ);
+    ASSERT_GT(capacity, 0);
+    std::string more(static_cast<std::size_t>(capacity) + 5000, 'm');
+    stub.job->add_output(false, more.data(), more.size());  // more than the pipe holds: returns all the same
+    stub.job->add_output(false, "last", 4);                 // behind the rest, never before it
+    ASSERT_EQ(ioctl(stub.out.read, FIONREAD, &queued), 0);
+    EXPECT_EQ(queued, capacity);
+    EXPECT_EQ(fcntl(stub.out.write, F_GETFL) & O_NONBLOCK, 0);
+
+    std::string got;
+    std::thread reader = drain_into(stub.out.read, got);
+    stub.start_relay();
+    stub.job->finish({0, ""});
+    ASSERT_TRUE(stub.join_relay());
+    stub.out.close_write();
+    reader.join();
+    EXPECT_TRUE(got == more + "last");
+}
+
+TEST(ReuseJob, OutputToAFileAndASocketArrivesWhole) {
+    // A regular file (which may not promise RWF_NOWAIT: then the relay writes it) and a socket
+    // (MSG_DONTWAIT from the connection thread), each in order and complete.
+    char path[] = "/tmp/k8psh-reuse-job-XXXXXX";
+    int file = mkstemp(path);
+    ASSERT_GE(file, 0);
+    unlink(path);
+    int sockets[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets), 0);
+    std::string from_socket;
+    std::thread reader = drain_into(sockets[0], from_socket);
+    std::string want_file, want_socket;
+    {
+        Stub stub(file, sockets[1]);
+        close(sockets[1]);
+        stub.start_relay();
+        stub.job->accept();
+        for (int i = 0; i < 300; ++i) {
+            std::string chunk = std::to_string(i) + std::string(static_cast<std::size_t>(i) * 37 % 9000, 'a' + i % 26);
+            bool is_stderr = i % 3 == 1;
+            ASSERT_TRUE(stub.wait_until([&] { return stub.job->output_room() >= chunk.size(); }));
+            stub.job->add_output(is_stderr, chunk.data(), chunk.size());
+            (is_stderr ? want_socket : want_file) += chunk;
+        }
+        stub.job->finish({0, ""});
+        ASSERT_TRUE(stub.join_relay());
+        EXPECT_FALSE(stub.job->output_failed());
+    }  // the stub's copies of the socket close here: the reader sees its end
+    reader.join();
+    std::string from_file(want_file.size() + 1, '\0');
+    ssize_t n = pread(file, from_file.data(), from_file.size(), 0);
+    close(file);
+    close(sockets[0]);
+    ASSERT_GE(n, 0);
+    from_file.resize(static_cast<std::size_t>(n));
+    EXPECT_TRUE(from_file == want_file) << from_file.size() << " bytes in the file, " << want_file.size() << " sent";
+    EXPECT_TRUE(from_socket == want_socket)
+        << from_socket.size() << " bytes by the socket, " << want_socket.size() << " sent";
 }
 
 // Fills the job's buffer and the pipe while nobody reads the stub's stdout, until the room is 0

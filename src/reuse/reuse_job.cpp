@@ -12,6 +12,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 namespace k8psh {
@@ -68,15 +69,62 @@ std::size_t ReuseJob::output_room() {
 }
 
 void ReuseJob::add_output(bool is_stderr, const char *data, std::size_t size) {
+    bool failed = false;
     {
         std::lock_guard lock(mutex_);
         if (output_failed_ || stub_gone_ || (is_stderr ? io_.err : io_.out) < 0) {
             return;  // nowhere to go (a PTY job has no stderr)
         }
-        output_.push_back({is_stderr, std::string(data, size)});
-        output_bytes_ += size;
+        // Nothing of this job waits before these bytes (output_bytes_ counts the relay's chunk in
+        // hand too), so whatever the descriptor takes at once may go now, from this thread, and
+        // the hop through the relay thread is saved. Under the lock: the relay takes nothing
+        // meanwhile, and the stub's thread closes its descriptors only after stub_gone_ is set
+        // or, once finished_, after the relay returned.
+        bool direct = output_bytes_ == 0 && !finished_;
+        std::size_t written = direct ? write_now(is_stderr, data, size, failed) : 0;
+        if (failed) {
+            output_failed_ = true;
+        } else if (written < size) {
+            output_.push_back({is_stderr, std::string(data + written, size - written)});
+            output_bytes_ += size - written;
+        } else {
+            return;
+        }
     }
-    wake_relay();
+    if (failed) {
+        wake_connection_();  // the command is hung up, as the relay's own failed write would
+    } else {
+        wake_relay();
+    }
+}
+
+// How much of `data` the descriptor takes without any wait, from the connection thread, which
+// must never wait for a stub's reader: MSG_DONTWAIT on a socket, RWF_NOWAIT elsewhere (a pipe
+// since Linux 6.4, /dev/null). A descriptor that cannot promise it (a terminal, a file on most
+// filesystems, an older kernel) says EOPNOTSUPP once and is left to the relay from then on.
+// `failed` when the output is gone for good (EPIPE and the like).
+std::size_t ReuseJob::write_now(bool is_stderr, const char *data, std::size_t size, bool &failed) {
+    bool &relay_only = is_stderr ? err_relay_only_ : out_relay_only_;
+    if (relay_only) {
+        return 0;
+    }
+    int fd = is_stderr ? io_.err : io_.out;
+    ssize_t n = -1;
+    if ((is_stderr ? err_kind_ : out_kind_) == OutputKind::Socket) {
+        n = send(fd, data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+    } else {
+        iovec piece{const_cast<char *>(data), size};
+        n = pwritev2(fd, &piece, 1, -1, RWF_NOWAIT);
+    }
+    if (n >= 0) {
+        return static_cast<std::size_t>(n);
+    }
+    if (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL || errno == ESPIPE) {
+        relay_only = true;
+    } else if (errno != EAGAIN && errno != EINTR) {
+        failed = true;
+    }
+    return 0;
 }
 
 std::string ReuseJob::take_stdin(std::size_t max, bool &ended) {

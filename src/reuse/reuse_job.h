@@ -1,9 +1,11 @@
 #pragma once
 // One stub's command inside the reuse master (reuse_master.h), shared by two threads:
-// - the stub's relay thread, the only one that touches the stub's descriptors. They are the
+// - the stub's relay thread, the only one that waits on the stub's descriptors. They are the
 //   stub's own stdin/stdout/stderr, blocking and shared with its shell and siblings, so waiting
 //   on them may take for ever: only this thread ever waits there.
-// - the connection thread (reuse_mux.h), the only one that touches the SSH session.
+// - the connection thread (reuse_connection.h), the only one that touches the SSH session. It writes
+//   output straight to the stub's descriptor when nothing waits before it and the descriptor
+//   can promise not to block (MSG_DONTWAIT, RWF_NOWAIT), which saves a thread hop per chunk.
 // Both directions are bounded. Output waits here until the stub takes it, and the connection
 // thread stops reading a channel whose job is full, so the channel's SSH window shuts and only
 // that command is held up. Stdin is read while fewer than kStdinLimit bytes wait for the window.
@@ -72,6 +74,7 @@ private:
     bool read_stdin();
     bool read_control();
     bool write_output(Chunk &chunk, std::size_t &written);
+    std::size_t write_now(bool is_stderr, const char *data, std::size_t size, bool &failed);  // with mutex_ held
 
     const WireRequest request_;
     const RunIo io_;
@@ -91,6 +94,8 @@ private:
     bool stub_gone_ = false;
     bool output_failed_ = false;  // EPIPE and the like: ends the command as SIGPIPE would a stub
     bool told_ = false;
+    bool out_relay_only_ = false;  // the descriptor cannot write without waiting: see write_now()
+    bool err_relay_only_ = false;
     bool finished_ = false;
     RunOutcome outcome_;
 };
