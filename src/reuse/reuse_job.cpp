@@ -119,7 +119,7 @@ std::size_t ReuseJob::write_now(bool is_stderr, const char *data, std::size_t si
     if (n >= 0) {
         return static_cast<std::size_t>(n);
     }
-    if (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL || errno == ESPIPE) {
+    if (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL) {
         relay_only = true;
     } else if (errno != EAGAIN && errno != EINTR) {
         failed = true;
