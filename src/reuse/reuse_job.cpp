@@ -213,6 +213,11 @@ bool ReuseJob::await_start() {
         if (fds[1].revents != 0 && !read_control()) {
             {
                 std::lock_guard lock(mutex_);
+                if (start_ == Start::Accepted) {
+                    // Accepted before this thread got its turn, then the stub left: the command
+                    // runs, so relay() takes over and notices the stub's end itself.
+                    return true;
+                }
                 stub_gone_ = true;
             }
             wake_connection_();
