@@ -7,8 +7,10 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <pthread.h>
 #include <unistd.h>
 
 namespace k8psh {
@@ -70,21 +72,21 @@ TEST(Process, KilledBySignalIs128PlusN) {
     EXPECT_EQ(run(shell("kill -TERM $$")), 128 + SIGTERM);
 }
 
-// Under qemu-user (tools/test-arch sets K8PSH_EMULATED) posix_spawn's vfork runs as a fork, so
-// an exec failure is not reported back: the child ends with glibc's 127 whatever the reason.
+// Under qemu-user (tools/test-arch sets K8PSH_EMULATED) vfork runs as a fork, so an exec
+// failure is not reported back: the child ends with glibc's 127 whatever the reason.
 // Native ARM nodes report it as here; the emulated run checks only that the command fails.
 bool emulated() {
     return std::getenv("K8PSH_EMULATED") != nullptr;
 }
 
-// A command that cannot start: the spawn must fail with `expected`.
-void expect_start_failure(const std::string &executable, int expected) {
-    SpawnRequest request;
-    request.argv = {executable};
+// A command that cannot start: the spawn must fail with `expected` and the errno `error`.
+void expect_start_failure(const SpawnRequest &request, int expected, int error) {
+    const std::string &executable = request.argv[0];
     Child child;
     SpawnFailure failure;
     if (!spawn_command(request, child, failure)) {
         EXPECT_EQ(failure.exit_code, expected) << executable;
+        EXPECT_EQ(failure.error, error) << executable << ": " << strerror(failure.error);
         return;
     }
     int status = 0;
@@ -100,15 +102,64 @@ void expect_start_failure(const std::string &executable, int expected) {
     ADD_FAILURE() << executable << " started (exit code " << exit_code_of(status) << ")";
 }
 
+void expect_start_failure(const std::string &executable, int expected, int error) {
+    SpawnRequest request;
+    request.argv = {executable};
+    expect_start_failure(request, expected, error);
+}
+
 TEST(Process, MissingExecutableIs127) {
-    expect_start_failure("/nonexistent/k8psh-test-command", 127);
+    expect_start_failure("/nonexistent/k8psh-test-command", 127, ENOENT);
 }
 
 TEST(Process, NonExecutableFileIs126) {
     test::TempDir dir;
     test::write_file(dir / "script", "#!/bin/sh\nexit 0\n");
     chmod((dir / "script").c_str(), 0644);
-    expect_start_failure(dir / "script", 126);
+    expect_start_failure(dir / "script", 126, EACCES);
+}
+
+// The two failures only the started child sees, reported back from it: an executable file the
+// kernel cannot run, and a working directory that is gone.
+TEST(Process, AFailedExecInTheChildIsReportedWithItsErrno) {
+    test::TempDir dir;
+    test::write_file(dir / "garbage", std::string("\x7f"
+                                                  "ELF but not really, and no #! either\n"));
+    chmod((dir / "garbage").c_str(), 0755);
+    expect_start_failure(dir / "garbage", 126, ENOEXEC);
+}
+
+TEST(Process, AMissingWorkingDirectoryIsReportedWithItsErrno) {
+    test::TempDir dir;
+    SpawnRequest request = shell("exit 0");
+    request.directory = dir / "gone";
+    expect_start_failure(request, 127, ENOENT);
+}
+
+// The server ignores SIGPIPE and keeps every signal blocked in its threads (its signalfd): a
+// command inherits neither, as if a shell had started it.
+TEST(Process, CommandStartsWithNoSignalBlockedOrIgnored) {
+    sigset_t all;
+    sigset_t previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    struct sigaction ignore {};
+    struct sigaction previous_pipe {};
+    ignore.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &ignore, &previous_pipe);
+    SpawnRequest request;
+    request.argv = {"/bin/cat", "/proc/self/status"};
+    Child child;
+    SpawnFailure failure;
+    bool started = spawn_command(request, child, failure);
+    sigaction(SIGPIPE, &previous_pipe, nullptr);
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    ASSERT_TRUE(started) << strerror(failure.error);
+    std::string status = read_to_end(child.stdout_fd);
+    reap(child);
+    close_child_fds(child);
+    EXPECT_NE(status.find("\nSigBlk:\t0000000000000000\n"), std::string::npos) << status;
+    EXPECT_NE(status.find("\nSigIgn:\t0000000000000000\n"), std::string::npos) << status;
 }
 
 TEST(Process, CommandLeadsItsOwnProcessGroupAndGetsTheGroupSignal) {

@@ -30,7 +30,7 @@ struct SpawnFailure {
     int exit_code = 126;
 };
 
-// Starts the command with posix_spawn (vfork-like: no page-table copy of the server).
+// Starts the command with vfork and execve (no page-table copy of the server, no fresh stack).
 // Returns false and fills `failure` when the executable cannot be started.
 bool spawn_command(const SpawnRequest &request, Child &child, SpawnFailure &failure);
 
