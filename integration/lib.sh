@@ -12,7 +12,7 @@ K8PSH_TIME_SCALE=${K8PSH_TIME_SCALE:-1}
 scaled() { echo $(($1 * K8PSH_TIME_SCALE)); }
 
 # K8PSH_EMULATED=1 (tools/test-arch sets it): the binary runs under qemu-user, which runs a
-# vfork as a fork (so posix_spawn cannot report a failed exec: the child's plain exit 127
+# vfork as a fork (so the server cannot report a failed exec: the child's plain exit 127
 # arrives instead of 126 and the message) and keeps a process's own title out of
 # /proc/PID/cmdline. Assertions on those skip there, saying so; a native ARM node has neither.
 K8PSH_EMULATED=${K8PSH_EMULATED:-}
