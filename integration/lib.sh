@@ -78,15 +78,33 @@ finish() {
     exit $?
 }
 
-# A free TCP port on loopback, chosen by the kernel.
 # Unique to this test's run among those running now (its shell's pid): tests find their remote
 # commands by command line (pgrep -f), and other tests, or another checkout's, may run the same
 # command at the same time. Appended to sleep durations, matched with an anchored pattern.
 RUN_ID=$(printf %05d $(($$ % 100000)))
 
+# free_port: a TCP port on loopback that nothing holds now, below the kernel's ephemeral range.
+# A test restarts its servers on the same port; a port from the ephemeral range could meanwhile
+# become the source port of any connection on the machine (other tests', another checkout's),
+# and the restarted server would fail to bind it.
 free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-        echo $((20000 + RANDOM % 20000))
+    python3 - 2>/dev/null <<'PY' || echo $((10000 + RANDOM % 20000))
+import random, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+for _ in range(1000):
+    port = random.randrange(10000, max(low, 10001))
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+else:
+    raise SystemExit(1)
+PY
 }
 
 # pod_install DIR: the init container's step, into DIR/bin (keys in DIR/bin/keys).
