@@ -218,16 +218,19 @@ wait_child() {
 exited() { [ ! -e "/proc/$1/stat" ] || [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" = Z ]; }
 
 # wait_for_process PATTERN [SECONDS]: until pgrep -f finds it (the remote side has started).
+# 60 s by default: only a failure waits that long, and under two sanitizer CI runs at once a
+# remote command once took more than 10 s to appear.
 wait_for_process() {
-    local deadline=$((SECONDS + $(scaled "${2:-10}")))
+    local deadline=$((SECONDS + $(scaled "${2:-60}")))
     while ! pgrep -f -- "$1" >/dev/null; do
         [ $SECONDS -lt $deadline ] || { fail "process [$1] never started"; return 1; }
         sleep 0.02
     done
 }
-# wait_gone PATTERN [SECONDS]: until pgrep -f no longer finds it; false after SECONDS.
+# wait_gone PATTERN [SECONDS]: until pgrep -f no longer finds it; false after SECONDS (30 by
+# default, for the same reason).
 wait_gone() {
-    local deadline=$((SECONDS + $(scaled "${2:-10}")))
+    local deadline=$((SECONDS + $(scaled "${2:-30}")))
     while pgrep -f -- "$1" >/dev/null; do
         [ $SECONDS -lt $deadline ] || return 1
         sleep 0.05
