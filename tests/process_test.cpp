@@ -73,7 +73,7 @@ TEST(Process, KilledBySignalIs128PlusN) {
 }
 
 // Under qemu-user (tools/test-arch sets K8PSH_EMULATED) vfork runs as a fork, so an exec
-// failure is not reported back: the child ends with glibc's 127 whatever the reason.
+// failure is not reported back: the child ends with its 127 whatever the reason.
 // Native ARM nodes report it as here; the emulated run checks only that the command fails.
 bool emulated() {
     return std::getenv("K8PSH_EMULATED") != nullptr;
