@@ -10,7 +10,9 @@
 
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
+#include <deque>
 #include <fcntl.h>
 #include <malloc.h>
 #include <mutex>
@@ -31,6 +33,11 @@ namespace {
 // out) for ever. Each read of the request may wait this long.
 constexpr timeval kRequestReadTimeout{2, 0};
 
+// A stub's thread, its stub served, waits this long for the next one before it ends: a build
+// calls stubs back to back, and handing a stub to a waiting thread costs a wake-up where a new
+// thread costs its creation on the stub's path (README: Design notes).
+constexpr auto kParkedThreadLinger = std::chrono::seconds(2);
+
 // SIGTERM (a container stopping, `pkill`) ends the master like its idle timeout does, so its
 // socket and lock file go with it.
 volatile sig_atomic_t g_stop = 0;
@@ -45,7 +52,8 @@ void on_stop(int) {
 
 // The master's main thread is its connection thread: it accepts stubs and is the only thread
 // that touches the SSH session (reuse_connection.h). Each accepted stub gets a thread that
-// checks it, reads its request and then relays its descriptors (reuse_job.h).
+// checks it, reads its request and then relays its descriptors (reuse_job.h); a thread whose
+// stub is done waits a little for the next one (serve_stubs).
 class Master {
 public:
     Master(const ConnectTarget &target, long idle_ms, int listen_fd)
@@ -62,6 +70,8 @@ private:
         target.interrupt_fd = -1;  // the stub's self-pipe is not ours
         return target;
     }
+    void dispatch(int client);
+    void serve_stubs(int client);
     void handle(int client);
     bool keep_connection_warm();
     void finish_served();
@@ -77,7 +87,10 @@ private:
 
     std::mutex mutex_;                                // guards what follows: the stubs' threads share it with serve()
     std::vector<std::shared_ptr<ReuseJob>> pending_;  // accepted, waiting for their channel
-    int running_ = 0;                                 // stubs' threads
+    int running_ = 0;                                 // stubs being served
+    int parked_ = 0;                                  // threads waiting for a stub (serve_stubs)
+    std::deque<int> handed_;                          // accepted stubs for parked threads
+    std::condition_variable parked_wake_;
     Clock::time_point last_work_;
 };
 
@@ -187,18 +200,43 @@ void Master::serve() {
         if (fds[0].revents != 0) {
             int client = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
             if (client >= 0) {
-                std::lock_guard lock(mutex_);
-                ++running_;
-                try {
-                    std::thread([this, client] { handle(client); }).detach();
-                } catch (const std::system_error &) {
-                    // No thread to be had (process limit): closed before anything was accepted,
-                    // the stub makes its own connection.
-                    --running_;
-                    close_fd(client);
-                }
+                dispatch(client);
             }
         }
+    }
+}
+
+// Each stub is served on a thread of its own: a parked one if there is one to spare.
+void Master::dispatch(int client) {
+    std::lock_guard lock(mutex_);
+    ++running_;
+    if (static_cast<std::size_t>(parked_) > handed_.size()) {
+        handed_.push_back(client);
+        parked_wake_.notify_one();
+        return;
+    }
+    try {
+        std::thread([this, client] { serve_stubs(client); }).detach();
+    } catch (const std::system_error &) {
+        // No thread to be had (process limit): closed before anything was accepted, the stub
+        // makes its own connection.
+        --running_;
+        close_fd(client);
+    }
+}
+
+void Master::serve_stubs(int client) {
+    for (;;) {
+        handle(client);
+        std::unique_lock lock(mutex_);
+        ++parked_;
+        bool handed = parked_wake_.wait_for(lock, kParkedThreadLinger, [this] { return !handed_.empty(); });
+        --parked_;
+        if (!handed) {
+            return;
+        }
+        client = handed_.front();
+        handed_.pop_front();
     }
 }
 
