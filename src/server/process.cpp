@@ -3,6 +3,7 @@
 #include "executable_lookup.h"
 #include "sys.h"
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -10,6 +11,7 @@
 #include <fcntl.h>
 #include <mutex>
 #include <pthread.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +24,7 @@ namespace {
 // the lock, so the orphan reaper can never see a command's exit before it knows the pid is one.
 std::mutex g_children_mutex;
 std::unordered_set<pid_t> g_children;
+std::atomic<bool> g_orphans_come_here{true};
 
 void forget_child(pid_t pid) {
     {
@@ -219,7 +222,19 @@ void reap(Child &child) {
     forget_child(child.pid);
 }
 
+bool orphans_come_here() {
+    int subreaper = 0;
+    return getpid() == 1 || (prctl(PR_GET_CHILD_SUBREAPER, &subreaper) == 0 && subreaper != 0);
+}
+
+void set_orphans_come_here(bool come_here) {
+    g_orphans_come_here = come_here;
+}
+
 void reap_orphans() {
+    if (!g_orphans_come_here) {
+        return;
+    }
     std::lock_guard lock(g_children_mutex);
     for (;;) {
         // WNOWAIT: look first. The oldest zombie comes first; when it is a command, its session

@@ -45,8 +45,14 @@ void reap(Child &child);
 
 // Reaps every exited child that is not a command started by spawn_command: orphans of the
 // commands' process trees, re-parented to the server when it is PID 1 or a subreaper. A
-// command's own exit status is never taken from the session that waits for it.
+// command's own exit status is never taken from the session that waits for it. Does nothing
+// after set_orphans_come_here(false).
 void reap_orphans();
+
+// Whether this process is where orphans go (PID 1 or a subreaper): elsewhere reap_orphans has
+// nothing to find, and the server neither looks after each command nor wakes on SIGCHLD.
+bool orphans_come_here();
+void set_orphans_come_here(bool come_here);
 
 // Closes every fd of the child that is still open (not the process itself).
 void close_child_fds(Child &child);

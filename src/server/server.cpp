@@ -236,9 +236,16 @@ bool Server::open_internal_fds() {
     }
     sigset_t signals;
     sigemptyset(&signals);
-    // SIGCHLD too: as PID 1 (or a subreaper) the orphans of commands' process trees are ours.
-    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) {
+    for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
         sigaddset(&signals, sig);
+    }
+    // SIGCHLD too as PID 1 (or a subreaper): the orphans of commands' process trees are ours.
+    // Elsewhere a command's own exit reaches its session through its pidfd, and a SIGCHLD would
+    // only wake this thread for nothing, once per command.
+    bool orphans = orphans_come_here();
+    set_orphans_come_here(orphans);
+    if (orphans) {
+        sigaddset(&signals, SIGCHLD);
     }
     // Blocked before any session thread exists, so only the signalfd below ever sees them.
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
