@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 namespace k8psh {
@@ -205,6 +206,17 @@ TEST(Process, MergedStderrKeepsTheCommandsOrder) {
     reap(child);
     close_child_fds(child);
     EXPECT_EQ(out, "one\ntwo\nthree\n");
+}
+
+// Orphans come to a process only as PID 1 or a subreaper: the server looks for them (and
+// listens for SIGCHLD) only then (README: PID 1 and zombies).
+TEST(Process, OrphansComeHereOnlyAsPid1OrASubreaper) {
+    ASSERT_NE(getpid(), 1) << "the unit tests run under a parent";
+    EXPECT_FALSE(orphans_come_here());
+    ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0) << strerror(errno);
+    EXPECT_TRUE(orphans_come_here());
+    ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 0), 0) << strerror(errno);
+    EXPECT_FALSE(orphans_come_here());
 }
 
 }  // namespace
