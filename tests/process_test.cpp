@@ -213,7 +213,10 @@ TEST(Process, MergedStderrKeepsTheCommandsOrder) {
 TEST(Process, OrphansComeHereOnlyAsPid1OrASubreaper) {
     ASSERT_NE(getpid(), 1) << "the unit tests run under a parent";
     EXPECT_FALSE(orphans_come_here());
-    ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0) << strerror(errno);
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+        // qemu-user does not emulate it (EINVAL): there the server as PID 1 is what reaps.
+        GTEST_SKIP() << "PR_SET_CHILD_SUBREAPER: " << strerror(errno);
+    }
     EXPECT_TRUE(orphans_come_here());
     ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 0), 0) << strerror(errno);
     EXPECT_FALSE(orphans_come_here());
