@@ -50,7 +50,7 @@ void reap(Child &child);
 void reap_orphans();
 
 // Whether this process is where orphans go (PID 1 or a subreaper): elsewhere reap_orphans has
-// nothing to find, and the server neither looks after each command nor wakes on SIGCHLD.
+// nothing to find, and the server neither looks for them after each command nor wakes on SIGCHLD.
 bool orphans_come_here();
 void set_orphans_come_here(bool come_here);
 
