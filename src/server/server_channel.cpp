@@ -33,9 +33,7 @@ Channel::~Channel() {
         signal_group(child_, SIGKILL);
         reap(child_);
     }
-    give_back_command_slot();
-    close_fd(slot_.wake_fd);
-    close_child_fds(child_);
+    release_command();
     if (command_counted_) {
         // The server's idle timeout (-t) counts from the last command's end.
         if (context_.last_command_end != nullptr) {
@@ -55,6 +53,14 @@ Channel::~Channel() {
         ssh_remove_channel_callbacks(channel_, &callbacks_);
         ssh_channel_free(channel_);
     }
+}
+
+void Channel::release_command() {
+    give_back_command_slot();
+    close_fd(slot_.wake_fd);
+    close_child_fds(child_);
+    pty_.close_slave();
+    pty_.close_master();
 }
 
 void Channel::begin_command() {

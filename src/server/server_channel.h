@@ -103,6 +103,8 @@ private:
     bool take_command_slot();
     void spawn_pending();
     void give_back_command_slot();
+    // Closes what the command held (its pipes, pidfd, terminal, slot eventfd) once it is over.
+    void release_command();
     void refuse(int code, const std::string &message);
     std::string allowed_commands() const;
     void pump_stdin();

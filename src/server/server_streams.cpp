@@ -86,6 +86,9 @@ void Channel::pump_pipe(int &fd, bool is_stderr) {
 }
 
 void Channel::send_exit() {
+    // Everything the command held is closed before its status goes out: a client that has its
+    // exit status sees a server with nothing of that command left open.
+    release_command();
     if (refused_code_ >= 0) {
         exit_code_ = refused_code_;
         ssh_channel_write_stderr(channel_, refusal_.data(), static_cast<uint32_t>(refusal_.size()));
